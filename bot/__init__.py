@@ -1,0 +1,1 @@
+"""Adapters and wiring: Telegram (python-telegram-bot), the fake Telegram, the simulator, the console."""

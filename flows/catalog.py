@@ -1,0 +1,204 @@
+"""The rules catalog: complaint types, evidence and target rules, revocation windows, limits.
+
+All rule *values* are data (`flows/catalog.yaml`, shipped with the package), validated into
+frozen pydantic models at start-up. An operator replaces the file with `COMPLAINT_DESK_CATALOG`.
+An invalid file raises CatalogError naming the file and the field, e.g.
+`my.yaml: types[2].revocation.window_hours: Input should be greater than 0`.
+
+The defaults are modelled on public articles (see `../shared/seeds`), not on any platform's
+official policy.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from flows.records import EvidenceKind
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
+
+
+class CatalogError(Exception):
+    """The catalog file is unreadable or invalid; the message names the file and the field."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Localized(_Frozen):
+    """A text in every language the desk speaks."""
+
+    zh_CN: Annotated[str, Field(alias="zh-CN", min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+    def get(self, language: str) -> str:
+        return self.zh_CN if language == "zh-CN" else self.en
+
+    def as_dict(self) -> dict[str, str]:
+        return {"zh-CN": self.zh_CN, "en": self.en}
+
+
+class TargetKind(StrEnum):
+    ACCOUNT = "account"
+    MERCHANT = "merchant"
+    TRANSACTION = "transaction"
+    MINI_PROGRAM = "mini_program"
+    CONTENT = "content"
+    OTHER = "other"
+
+
+class TargetRule(_Frozen):
+    """What a complaint of this type is against, and how the answer is validated."""
+
+    kind: TargetKind
+    pattern: str = Field(description="regular expression the whole (trimmed) answer must match")
+    min_length: int = Field(default=1, ge=1)
+    max_length: int = Field(default=100, ge=1, le=500)
+    prompt: Localized
+    invalid: Localized
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        if self.max_length < self.min_length:
+            raise ValueError("max_length must be at least min_length")
+        return self
+
+    def accepts(self, answer: str) -> bool:
+        text = answer.strip()
+        return self.min_length <= len(text) <= self.max_length and bool(
+            re.fullmatch(self.pattern, text)
+        )
+
+
+class EvidenceRule(_Frozen):
+    kinds: tuple[EvidenceKind, ...] = Field(min_length=1)
+    min_count: int = Field(ge=0)
+    max_count: int = Field(ge=1, le=50)
+    hint: Localized
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        if self.max_count < self.min_count:
+            raise ValueError("max_count must be at least min_count")
+        return self
+
+
+class Revocation(_Frozen):
+    """Whether and how long a complaint of this type can be taken back.
+
+    Exactly one of `window_hours` / `window_working_days` is set when `revocable`.
+    Working days follow the mainland-China calendar in Asia/Shanghai.
+    """
+
+    revocable: bool
+    window_hours: int | None = Field(default=None, gt=0)
+    window_working_days: int | None = Field(default=None, gt=0)
+    self_service: bool = False
+    rule: Localized  # one sentence shown before submission, e.g. "revocable for 24 h"
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        windows = [w for w in (self.window_hours, self.window_working_days) if w is not None]
+        if self.revocable and len(windows) != 1:
+            raise ValueError(
+                "a revocable type needs exactly one of window_hours or window_working_days"
+            )
+        if not self.revocable and (windows or self.self_service):
+            raise ValueError("a non-revocable type has no window and no self-service")
+        return self
+
+
+class ComplaintType(_Frozen):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,23}$")]
+    title: Localized
+    summary: Localized
+    prepare: Localized  # what to prepare before filing
+    rating: float | None = Field(default=None, ge=0, le=5)  # article 002's success rating
+    warning: Localized | None = None  # shown prominently before filing (e.g. not revocable)
+    target: TargetRule
+    evidence: EvidenceRule
+    revocation: Revocation
+
+
+class Limits(_Frozen):
+    max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    description_min: int = Field(default=10, ge=1)
+    description_max: int = Field(default=2000, ge=1, le=3500)
+    text_record_max: int = Field(default=1000, ge=1, le=3500)
+    auto_review_hours: int = Field(default=2, gt=0)
+    monthly_revocation_requests: int = Field(default=3, ge=0)
+    daily_appeals: int = Field(default=2, ge=0)
+    reminder_minutes_before: int = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        if self.description_max < self.description_min:
+            raise ValueError("description_max must be at least description_min")
+        return self
+
+
+class Catalog(_Frozen):
+    version: int = Field(ge=1)
+    disclaimer: Localized
+    limits: Limits = Limits()
+    types: tuple[ComplaintType, ...] = Field(min_length=1)
+
+    @field_validator("types")
+    @classmethod
+    def _unique_ids(cls, types: tuple[ComplaintType, ...]) -> tuple[ComplaintType, ...]:
+        seen: set[str] = set()
+        for t in types:
+            if t.id in seen:
+                raise ValueError(f"duplicate type id {t.id!r}")
+            seen.add(t.id)
+        return types
+
+    def type(self, type_id: str | None) -> ComplaintType | None:
+        return next((t for t in self.types if t.id == type_id), None)
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def parse_catalog(text: str, source: str) -> Catalog:
+    """Validate catalog YAML text; errors name `source` and the field path."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{source}: not valid YAML: {exc}") from None
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{source}: {_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise CatalogError("\n".join(lines)) from None
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Load and validate a catalog file (the shipped default when `path` is None)."""
+    path = path or DEFAULT_CATALOG
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse_catalog(text, str(path))
