@@ -26,6 +26,10 @@ class Tx(Protocol):
         """Record `update_id` as handled; False if it was handled before (a redelivery)."""
         ...
 
+    def prune_updates(self, before: datetime) -> int:
+        """Forget update ids seen before `before` (Telegram redelivers within 24 h); how many."""
+        ...
+
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's row, or None for someone new."""
         ...

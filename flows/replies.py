@@ -15,6 +15,17 @@ Params = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
+class Ref:
+    """A parameter that is itself a message, rendered in the same language.
+
+    A tuple of Refs as a parameter renders as a list joined by the `list.separator` message.
+    """
+
+    key: str
+    params: Params = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Button:
     """A button labelled by message `key` that, when tapped, fires `action` with `arg`.
 
@@ -65,6 +76,7 @@ class Outcome:
     """Everything one update produced. Sent only after the transaction committed."""
 
     language: str
+    nonce: int = 0  # stamped into the callback data of every conversation button
     replies: list[Reply] = field(default_factory=list)
     notice: Notice | None = None
     events: list[DomainEvent] = field(default_factory=list)

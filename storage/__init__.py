@@ -1,1 +1,1 @@
-"""Storage: the SQLite (aiosqlite) implementation of `flows.ports`, its migrations, and an in-memory twin."""
+"""Storage: the SQLite (aiosqlite) implementation of `flows.ports`, migrations, an in-memory twin."""

@@ -1,0 +1,143 @@
+"""The one wiring place: settings, catalog, store, desk and the PTB `Application`.
+
+The same `build_application` serves real Telegram (polling), the simulator and the console;
+only the `request` (the Bot API transport) and the clock differ.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.inbound import to_inbound
+from bot.processor import PerUserProcessor
+from bot.render import Renderer, _plain
+from flows.catalog import Catalog, load_catalog
+from flows.engine import COMMANDS, Desk
+from flows.language import resolve_language
+from flows.numbers import RANDOM_BITS, format_number
+from flows.replies import DomainEvent
+from storage.base import Store
+from storage.sqlite import SqliteStore
+
+log = logging.getLogger("complaint_desk")
+
+EventSink = Callable[[DomainEvent], None]
+
+
+def random_number(now: datetime) -> str:
+    return format_number(now, secrets.randbits(RANDOM_BITS))
+
+
+@dataclass
+class Runtime:
+    """What the handlers need, built once per Application. The store opens in post_init."""
+
+    settings: Settings
+    clock: Clock
+    desk: Desk
+    renderer: Renderer
+    sinks: list[EventSink] = field(default_factory=list)
+    store_: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        assert self.store_ is not None, "the store opens when the Application initializes"
+        return self.store_
+
+    def publish(self, event: DomainEvent) -> None:
+        log.info("event %s %s", event.name, dict(event.data))
+        for sink in self.sinks:
+            sink(event)
+
+
+def runtime(app: Application) -> Runtime:  # type: ignore[type-arg]
+    rt: Runtime = app.bot_data["runtime"]
+    return rt
+
+
+async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every update: translate in, run it as one transaction, then send what it produced."""
+    inbound = to_inbound(update)
+    if inbound is None:
+        return
+    rt = runtime(context.application)
+    now = rt.clock.now()
+    outcome = await rt.store.transact(partial(rt.desk.handle, inbound=inbound, now=now))
+    for event in outcome.events:
+        rt.publish(event)
+    await rt.renderer.deliver(context.bot, inbound.user.id, outcome, update.callback_query)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log with the traceback; give the person a short apology in their language."""
+    log.error("update failed: %r", update, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    rt = runtime(context.application)
+    language = resolve_language(update.effective_user.language_code, rt.desk.default_language)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await context.bot.send_message(
+            update.effective_user.id, rt.renderer.text(language, "errors.internal", {})
+        )
+    except Exception:  # the apology is best effort; the failure is logged above
+        log.warning("could not send the apology", exc_info=True)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock,
+    request: BaseRequest | None = None,
+    catalog: Catalog | None = None,
+    translator: Translator | None = None,
+    sinks: list[EventSink] | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests)."""
+    catalog = catalog or load_catalog(settings.catalog)
+    rt = Runtime(
+        settings=settings,
+        clock=clock,
+        desk=Desk(catalog, random_number, settings.default_language),
+        renderer=Renderer(translator or Translator.load()),
+        sinks=list(sinks or []),
+    )
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        rt.store_ = await SqliteStore.open(settings.database)
+        for language in ("en", "zh-CN"):
+            commands = [
+                BotCommand(c, _plain(rt.renderer.text(language, f"command.{c}", {})))
+                for c in COMMANDS
+            ]
+            code = None if language == "en" else "zh"
+            await app.bot.set_my_commands(commands, language_code=code)
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        if rt.store_ is not None:
+            await rt.store_.close()
+            rt.store_ = None
+
+    builder = ApplicationBuilder().concurrent_updates(PerUserProcessor())
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+    builder = builder.token(token or "123456:FAKE-TOKEN-FOR-THE-LOCAL-FAKE-TELEGRAM")
+    if request is not None:  # the fake Telegram: updates are delivered, not polled
+        builder = builder.request(request).get_updates_request(request).updater(None)
+    app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    app.bot_data["runtime"] = rt
+    app.add_handler(TypeHandler(Update, on_update))
+    app.add_error_handler(on_error)
+    return app

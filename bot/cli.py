@@ -1,0 +1,89 @@
+"""`complaint-desk`: run the bot, open the console, draw the flows, check a catalog file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bot.config import Settings
+from flows.catalog import CatalogError, load_catalog
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="complaint-desk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="the real bot with TELEGRAM_BOT_TOKEN, else the console")
+    console = sub.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--db", type=Path, help="SQLite file (default: a fresh temporary one)")
+    console.add_argument("--user", type=int, default=1001, help="your Telegram user id")
+    console.add_argument("--lang", choices=["zh-CN", "en"], default="zh-CN")
+    console.add_argument("--start-time", type=datetime.fromisoformat, help="ISO 8601, aware")
+    console.add_argument("--json", action="store_true", help="one JSON object per line")
+    diagram = sub.add_parser("diagram", help="print each flow as Mermaid stateDiagram-v2")
+    diagram.add_argument("flow", nargs="?", help="one flow (default: all)")
+    catalog = sub.add_parser("catalog", help="rules catalog tools")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    check = catalog_sub.add_parser("check", help="validate a catalog file")
+    check.add_argument("file", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "diagram":
+        from bot.diagram import FLOWS, mermaid
+
+        for name in [args.flow] if args.flow else list(FLOWS):
+            print(mermaid(name))
+        return 0
+    if args.command == "catalog":
+        try:
+            catalog = load_catalog(args.file)
+        except CatalogError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(f"{args.file}: OK ({len(catalog.types)} complaint types)")
+        return 0
+    try:
+        settings = Settings()
+        load_catalog(settings.catalog)  # an invalid catalog stops start-up, naming the field
+    except (CatalogError, ValueError) as exc:
+        print(f"complaint-desk: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "run" and settings.telegram_bot_token is not None:
+        return _run_telegram(settings)
+    from bot.console import run_console
+
+    if args.command == "run":
+        return asyncio.run(run_console(settings, sys.stdin, sys.stdout))
+    return asyncio.run(
+        run_console(
+            settings,
+            sys.stdin,
+            sys.stdout,
+            db=args.db,
+            user_id=args.user,
+            language=args.lang,
+            start=args.start_time,
+            as_json=args.json,
+        )
+    )
+
+
+def _run_telegram(settings: Settings) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+    from bot.clock import SystemClock
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every poll (with the token)
+    app = build_application(settings, clock=SystemClock())
+    app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    return 0

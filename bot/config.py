@@ -1,0 +1,51 @@
+"""Configuration: one typed object read from the environment and validated at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flows.language import SUPPORTED
+
+
+class Settings(BaseSettings):
+    """Every setting, from environment variables (names in capitals) or keyword arguments.
+
+    TELEGRAM_BOT_TOKEN   the bot's token; without it `complaint-desk run` opens the console
+    COMPLAINT_DESK_DB    the SQLite file (default: data/complaint-desk.sqlite3)
+    COMPLAINT_DESK_CATALOG  a rules catalog replacing the shipped one
+    OPERATOR_IDS         comma-separated Telegram user ids of the operators
+    DEFAULT_LANGUAGE     zh-CN or en, for people whose Telegram language is neither
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    telegram_bot_token: SecretStr | None = None
+    database: Path = Field(
+        default=Path("data/complaint-desk.sqlite3"),
+        validation_alias=AliasChoices("COMPLAINT_DESK_DB", "database"),
+    )
+    catalog: Path | None = Field(
+        default=None, validation_alias=AliasChoices("COMPLAINT_DESK_CATALOG", "catalog")
+    )
+    operator_ids: frozenset[int] = frozenset()
+    default_language: str = "zh-CN"
+    log_level: str = "INFO"
+
+    @field_validator("operator_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if value not in SUPPORTED:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED)}")
+        return value

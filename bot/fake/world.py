@@ -1,0 +1,498 @@
+"""FakeTelegram: an in-memory, stateful and strict Bot API world.
+
+Users act on it (`user_text`, `user_photo`, `user_tap`...), which records their messages and
+returns the update as Bot API JSON; the bot reaches it through `handle(method, params, files)`
+(see `bot.fake.request.FakeRequest`), which answers with Telegram's own envelopes, errors included.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from bot.clock import Clock
+from bot.fake.files import FileStore, file_to_api
+from bot.fake.models import (
+    JSON,
+    ApiError,
+    Call,
+    CallbackAnswer,
+    Fault,
+    FakeFile,
+    FakeMessage,
+    FakeTap,
+    FakeUser,
+    SimulatedTimeout,
+)
+
+Listener = Callable[[str, int, FakeMessage], None]
+UploadedFiles = dict[str, tuple[str, bytes, str]]
+"""Multipart uploads: part name -> (file name, bytes, mime type)."""
+
+_DEFAULT_DESCRIPTIONS = {
+    400: "Bad Request",
+    403: "Forbidden: bot was blocked by the user",
+    409: "Conflict",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class FakeTelegram:
+    """The world the bot talks to. One instance is shared by every front-end and every restart."""
+
+    def __init__(
+        self, clock: Clock, bot_id: int = 777000, bot_username: str = "complaint_desk_bot"
+    ) -> None:
+        self.clock = clock
+        self.bot_id = bot_id
+        self.bot_username = bot_username
+        self.bot_name = "Complaint Desk"
+        self.users: dict[int, FakeUser] = {}
+        self.files = FileStore()
+        self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self.webhook_url = ""
+        self._messages: dict[int, list[FakeMessage]] = {}
+        self._timeline: dict[int, list[FakeMessage | FakeTap]] = {}
+        self._events: list[tuple[str, int, int]] = []
+        self._callbacks: dict[str, CallbackAnswer | None] = {}
+        self._calls: list[Call] = []
+        self._unknown: list[str] = []
+        self._faults: list[Fault] = []
+        self._listeners: list[Listener] = []
+        self._update_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._group_ids = itertools.count(1)
+        self._seq = itertools.count(1)
+
+    # ---- users and chats -------------------------------------------------------------------
+
+    def add_user(
+        self, user_id: int, first_name: str = "", language_code: str | None = None
+    ) -> FakeUser:
+        """Add (or update) a user; their private chat has the same id."""
+        user = self.users.get(user_id)
+        if user is None:
+            user = FakeUser(user_id, first_name or f"user{user_id}", language_code)
+            self.users[user_id] = user
+            self._messages[user_id] = []
+            self._timeline[user_id] = []
+        else:
+            user.first_name = first_name or user.first_name
+            user.language_code = language_code or user.language_code
+        return user
+
+    def block(self, user_id: int, blocked: bool = True) -> None:
+        """The user blocks (or unblocks) the bot: sends to them fail with 403."""
+        self._user(user_id).blocked_bot = blocked
+
+    def _user(self, user_id: int) -> FakeUser:
+        return self.users.get(user_id) or self.add_user(user_id)
+
+    def chat_json(self, chat_id: int) -> JSON:
+        user = self.users[chat_id]
+        return {"id": chat_id, "type": "private", "first_name": user.first_name}
+
+    def bot_json(self) -> JSON:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_name,
+            "username": self.bot_username,
+        }
+
+    # ---- reading the world -------------------------------------------------------------------
+
+    def messages(self, chat_id: int, *, include_deleted: bool = True) -> list[FakeMessage]:
+        return [m for m in self._messages.get(chat_id, []) if include_deleted or not m.deleted]
+
+    def bot_messages(self, chat_id: int, *, include_deleted: bool = False) -> list[FakeMessage]:
+        return [m for m in self.messages(chat_id, include_deleted=include_deleted) if m.from_bot]
+
+    def last_bot_message(self, chat_id: int) -> FakeMessage | None:
+        found = self.bot_messages(chat_id)
+        return found[-1] if found else None
+
+    def message(self, chat_id: int, message_id: int) -> FakeMessage | None:
+        for m in self._messages.get(chat_id, []):
+            if m.message_id == message_id:
+                return m
+        return None
+
+    def timeline(self, chat_id: int) -> list[FakeMessage | FakeTap]:
+        """Messages and button taps of a chat, in the order they happened."""
+        return list(self._timeline.get(chat_id, []))
+
+    def mark(self) -> int:
+        """A position in the world's event log, for `events_since`."""
+        return len(self._events)
+
+    def events_since(self, mark: int, chat_id: int | None = None) -> list[tuple[str, int, int]]:
+        """(event, chat_id, message_id) for bot messages sent, edited or deleted after `mark`."""
+        return [e for e in self._events[mark:] if chat_id is None or e[1] == chat_id]
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        return [c for c in self._calls if method is None or c.method == method]
+
+    def unknown_methods(self) -> list[str]:
+        """Methods the bot called that this world does not implement (a test should fail)."""
+        return list(self._unknown)
+
+    def callback_answer(self, query_id: str) -> CallbackAnswer | None:
+        return self._callbacks.get(query_id)
+
+    def unanswered_callbacks(self) -> list[str]:
+        return [qid for qid, answer in self._callbacks.items() if answer is None]
+
+    def subscribe(self, listener: Listener) -> None:
+        """`listener(event, chat_id, message)` for every bot message "sent", "edited", "deleted"."""
+        self._listeners.append(listener)
+
+    # ---- faults ------------------------------------------------------------------------------
+
+    def fault(
+        self,
+        method: str,
+        *,
+        code: int = 0,
+        description: str = "",
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+        timeout: bool = False,
+        delivered: bool = False,
+    ) -> None:
+        """Make the next `times` calls of `method` (for `chat_id`, if given) fail.
+
+        `code=429` answers "Too Many Requests" with `retry_after`; `timeout=True` makes the
+        request time out instead (with `delivered=True` the call takes effect first, as when
+        Telegram did the work but the answer was lost).
+        """
+        if not timeout and not code:
+            raise ValueError("a fault needs a code or timeout=True")
+        if code == 429 and retry_after is None:
+            retry_after = 1
+        if not description:
+            if code == 429:
+                description = f"Too Many Requests: retry after {retry_after}"
+            else:
+                description = _DEFAULT_DESCRIPTIONS.get(code, f"Error {code}")
+        self._faults.append(
+            Fault(method, code, description, retry_after, times, chat_id, timeout, delivered)
+        )
+
+    def _take_fault(self, method: str, params: JSON) -> Fault | None:
+        for fault in self._faults:
+            if fault.method.lower() != method.lower() or fault.times <= 0:
+                continue
+            if fault.chat_id is not None and str(params.get("chat_id")) != str(fault.chat_id):
+                continue
+            fault.times -= 1
+            if fault.times <= 0:
+                self._faults.remove(fault)
+            return fault
+        return None
+
+    # ---- the Bot API -------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, params: JSON, files: UploadedFiles | None = None
+    ) -> tuple[int, JSON]:
+        """Run one Bot API call; returns (HTTP status, Telegram's JSON envelope)."""
+        from bot.fake.methods import METHODS  # noqa: PLC0415 (methods imports this module)
+
+        files = files or {}
+        logged = {k: v for k, v in params.items()} | {k: f"<upload {v[0]}>" for k, v in files.items()}
+        impl = METHODS.get(method.lower())
+        fault = self._take_fault(method, params)
+        if fault is not None and fault.timeout:
+            if fault.delivered and impl is not None:
+                try:
+                    impl(self, params, files)
+                except ApiError:
+                    pass
+            self._log(method, logged, None, "timed out")
+            raise SimulatedTimeout(method)
+        try:
+            if fault is not None:
+                raise ApiError(fault.code, fault.description, fault.retry_after)
+            if impl is None:
+                self._unknown.append(method)
+                raise ApiError(404, f"Not Found: method {method}")
+            result = impl(self, params, files)
+        except ApiError as error:
+            self._log(method, logged, error.code, error.description)
+            body: JSON = {"ok": False, "error_code": error.code, "description": error.description}
+            if error.retry_after is not None:
+                body["parameters"] = {"retry_after": error.retry_after}
+            return error.code, body
+        self._log(method, logged, None, None)
+        return 200, {"ok": True, "result": result}
+
+    def download(self, file_path: str) -> bytes | None:
+        """The bytes behind a `getFile` path (None if there is no such file)."""
+        stored = self.files.by_path(file_path)
+        return None if stored is None else stored.data
+
+    def _log(self, method: str, params: JSON, code: int | None, description: str | None) -> None:
+        ok = code is None and description is None
+        self._calls.append(
+            Call(len(self._calls) + 1, method, params, ok, code, description, self.clock.now())
+        )
+
+    # ---- recording messages ------------------------------------------------------------------
+
+    def new_message(self, chat_id: int, *, from_bot: bool, kind: str, **fields: Any) -> FakeMessage:
+        """Append a message to a chat with the next message id (user and bot share the counter)."""
+        chat = self._messages.setdefault(chat_id, [])
+        message_id = chat[-1].message_id + 1 if chat else 1
+        msg = FakeMessage(
+            chat_id=chat_id,
+            message_id=message_id,
+            from_bot=from_bot,
+            kind=kind,
+            date=self.clock.now(),
+            sender_id=self.bot_id if from_bot else chat_id,
+            seq=next(self._seq),
+            **fields,
+        )
+        chat.append(msg)
+        self._timeline.setdefault(chat_id, []).append(msg)
+        if from_bot:
+            self.notify("sent", msg)
+        return msg
+
+    def notify(self, event: str, msg: FakeMessage) -> None:
+        self._events.append((event, msg.chat_id, msg.message_id))
+        for listener in list(self._listeners):
+            listener(event, msg.chat_id, msg)
+
+    def message_json(self, msg: FakeMessage) -> JSON:
+        """The Bot API `Message` object for a stored message."""
+        sender = self.bot_json() if msg.from_bot else self._user(msg.sender_id).to_api()
+        data: JSON = {
+            "message_id": msg.message_id,
+            "from": sender,
+            "chat": self.chat_json(msg.chat_id),
+            "date": int(msg.date.timestamp()),
+        }
+        if msg.edit_date is not None:
+            data["edit_date"] = int(msg.edit_date.timestamp())
+        text_key = "text" if msg.kind == "text" else "caption"
+        if msg.text:
+            data[text_key] = msg.text
+        if msg.entities:
+            data["entities" if msg.kind == "text" else "caption_entities"] = msg.entities
+        if msg.kind == "photo":
+            data["photo"] = [file_to_api(p) for p in msg.photo_sizes]
+        elif msg.file is not None:
+            data[msg.kind] = file_to_api(msg.file)
+        data.update(msg.extra)
+        if msg.media_group_id:
+            data["media_group_id"] = msg.media_group_id
+        if msg.forward_sender is not None:
+            data["forward_origin"] = {
+                "type": "hidden_user",
+                "sender_user_name": msg.forward_sender,
+                "date": int(msg.date.timestamp()),
+            }
+        if msg.buttons:
+            data["reply_markup"] = {
+                "inline_keyboard": [
+                    [
+                        {"text": b.label, "callback_data": b.data}
+                        if b.data is not None
+                        else {"text": b.label, "url": b.url}
+                        for b in row
+                    ]
+                    for row in msg.buttons
+                ]
+            }
+        return data
+
+    # ---- what users do -----------------------------------------------------------------------
+
+    def _update(self, user_id: int, kind: str, **fields: Any) -> JSON:
+        self._user(user_id)
+        msg = self.new_message(user_id, from_bot=False, kind=kind, **fields)
+        return {"update_id": next(self._update_ids), "message": self.message_json(msg)}
+
+    def user_text(self, user_id: int, text: str) -> JSON:
+        """The user sends text; a leading `/command` gets its `bot_command` entity."""
+        entities: list[JSON] = []
+        if text.startswith("/") and len(text) > 1:
+            command = text.split(maxsplit=1)[0]
+            entities.append({"type": "bot_command", "offset": 0, "length": _utf16_len(command)})
+        return self._update(user_id, "text", text=text, entities=entities)
+
+    def user_photo(
+        self,
+        user_id: int,
+        *,
+        data: bytes | None = None,
+        file_name: str | None = None,
+        size: int | None = None,
+        caption: str | None = None,
+        media_group_id: str | None = None,
+        file_unique_id: str | None = None,
+    ) -> JSON:
+        """The user sends a photo (three PhotoSize entries, biggest last)."""
+        sizes = self.files.photo_sizes(
+            data=data, size=size, file_name=file_name, file_unique_id=file_unique_id
+        )
+        return self._update(
+            user_id,
+            "photo",
+            text=caption or "",
+            file=sizes[-1],
+            photo_sizes=sizes,
+            media_group_id=media_group_id,
+        )
+
+    def _user_file(
+        self,
+        user_id: int,
+        kind: str,
+        *,
+        data: bytes | None,
+        file_name: str | None,
+        mime_type: str | None,
+        size: int | None,
+        caption: str | None,
+        media_group_id: str | None,
+        file_unique_id: str | None,
+    ) -> JSON:
+        stored = self.files.add(
+            kind,
+            data=data,
+            size=size,
+            file_name=file_name,
+            mime_type=mime_type,
+            file_unique_id=file_unique_id,
+        )
+        return self._update(
+            user_id, kind, text=caption or "", file=stored, media_group_id=media_group_id
+        )
+
+    def user_document(
+        self,
+        user_id: int,
+        *,
+        data: bytes | None = None,
+        file_name: str | None = "file.pdf",
+        mime_type: str | None = "application/pdf",
+        size: int | None = None,
+        caption: str | None = None,
+        media_group_id: str | None = None,
+        file_unique_id: str | None = None,
+    ) -> JSON:
+        return self._user_file(
+            user_id,
+            "document",
+            data=data,
+            file_name=file_name,
+            mime_type=mime_type,
+            size=size,
+            caption=caption,
+            media_group_id=media_group_id,
+            file_unique_id=file_unique_id,
+        )
+
+    def user_video(
+        self,
+        user_id: int,
+        *,
+        data: bytes | None = None,
+        file_name: str | None = "video.mp4",
+        mime_type: str | None = "video/mp4",
+        size: int | None = None,
+        caption: str | None = None,
+        media_group_id: str | None = None,
+        file_unique_id: str | None = None,
+    ) -> JSON:
+        return self._user_file(
+            user_id,
+            "video",
+            data=data,
+            file_name=file_name,
+            mime_type=mime_type,
+            size=size,
+            caption=caption,
+            media_group_id=media_group_id,
+            file_unique_id=file_unique_id,
+        )
+
+    def new_media_group_id(self) -> str:
+        return f"album{next(self._group_ids)}"
+
+    def user_forward(self, user_id: int, sender_name: str, text: str) -> JSON:
+        """The user forwards a text written by someone who hides their account."""
+        return self._update(user_id, "text", text=text, forward_sender=sender_name)
+
+    def user_sticker(self, user_id: int) -> JSON:
+        sticker: FakeFile = self.files.add("sticker", data=b"sticker", file_name="sticker.webp")
+        return self._update(user_id, "sticker", file=sticker)
+
+    def user_location(self, user_id: int, latitude: float = 31.23, longitude: float = 121.47) -> JSON:
+        location = {"latitude": latitude, "longitude": longitude}
+        return self._update(user_id, "location", extra={"location": location})
+
+    def user_tap(
+        self,
+        user_id: int,
+        *,
+        data: str | None = None,
+        label: str | None = None,
+        message_id: int | None = None,
+    ) -> JSON:
+        """The user presses a button: on `message_id`, or on the newest bot message with buttons."""
+        if message_id is None:
+            with_buttons = [m for m in self.bot_messages(user_id) if m.buttons]
+            if not with_buttons:
+                raise LookupError(f"no bot message with buttons in chat {user_id}")
+            msg = with_buttons[-1]
+        else:
+            found = self.message(user_id, message_id)
+            if found is None or found.deleted or not found.from_bot:
+                raise LookupError(f"no bot message {message_id} in chat {user_id}")
+            msg = found
+        button = msg.find_button(label=label, data=data)
+        if button.data is None:
+            raise LookupError(f"button [{button.label}] is a link button, not a callback")
+        return self._tap(user_id, msg, button.data, button.label)
+
+    def user_tap_raw(self, user_id: int, message_id: int, data: str) -> JSON:
+        """A callback query with any data (forged or stale) on a stored bot message."""
+        msg = self.message(user_id, message_id)
+        if msg is None or not msg.from_bot:
+            raise LookupError(f"no bot message {message_id} in chat {user_id}")
+        return self._tap(user_id, msg, data, None)
+
+    def _tap(self, user_id: int, msg: FakeMessage, data: str, label: str | None) -> JSON:
+        query_id = f"{next(self._query_ids)}{user_id}"
+        self._callbacks[query_id] = None
+        tap = FakeTap(user_id, user_id, msg.message_id, query_id, data, label, next(self._seq))
+        self._timeline.setdefault(user_id, []).append(tap)
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": query_id,
+                "from": self._user(user_id).to_api(),
+                "message": self.message_json(msg),
+                "chat_instance": f"ci{user_id}",
+                "data": data,
+            },
+        }
+
+    def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None:
+        if query_id not in self._callbacks or self._callbacks[query_id] is not None:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self._callbacks[query_id] = CallbackAnswer(text, show_alert)

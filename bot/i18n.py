@@ -1,0 +1,217 @@
+"""The message catalogs: every user-facing string, by key, in every language the desk speaks.
+
+Layout: `bot/locales/<folder>/*.po`, one folder per language (`zh_CN` -> "zh-CN", `en` -> "en"),
+several GNU gettext files per language, one per area (`core.po`, `filing.po`, `guide.po`, ...).
+In each entry `msgid` is the KEY (e.g. "guide.why.body") and `msgstr` the text. The files are
+read directly with babel's `read_po` (no compile step); all files of one language are merged,
+and a key defined twice (in two files, or twice in one file) is an error naming both places.
+An entry with an empty `msgstr` counts as untranslated, i.e. missing.
+
+Texts are Telegram HTML (`<b>`, `<i>`, `<code>`, `<a href>`) with Python brace placeholders
+`{name}`. The template is trusted; every parameter value is HTML-escaped when rendered, so user
+input can never inject markup. A parameter that is a mapping keyed by language (a catalog text,
+`{"zh-CN": "...", "en": "..."}`, or a `flows.catalog.Localized`) is first resolved to the
+language being rendered. Numbers are passed through unchanged so format specs such as
+`{count:d}` keep working.
+
+`pattern()` / `matches()` recognise a bot message by its key. Telegram delivers a message's text
+to clients (and to our tests and the simulator) WITHOUT the HTML tags and with entities decoded,
+so the pattern is built from what the user sees: tags are stripped from the template, entities
+(`&lt;`, `&amp;`...) unescaped, literal parts regex-escaped, and each `{param}` becomes a lazy
+named group `(?P<param>.*?)` (a parameter used twice must repeat the same value). Matching is
+DOTALL, full-match, and tolerant of leading/trailing whitespace (Telegram trims it).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from collections.abc import Mapping
+from numbers import Number
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from flows.catalog import Localized
+from flows.language import SUPPORTED
+
+DEFAULT_LOCALES = Path(__file__).with_name("locales")
+
+_TAG = re.compile(r"<[^<>]*>")
+_MSGID = re.compile(r'^msgid\s+"(.+)"\s*$', re.MULTILINE)
+_FORMATTER = string.Formatter()
+
+
+class I18nError(Exception):
+    """The message catalogs are invalid (duplicate key, bad placeholder, unreadable file)."""
+
+
+class MissingMessage(KeyError):
+    """A key (or one of its parameters) is missing for a language."""
+
+    def __init__(self, key: str, language: str, param: str | None = None) -> None:
+        super().__init__(key, language, param)
+        self.key = key
+        self.language = language
+        self.param = param
+
+    def __str__(self) -> str:
+        if self.param is not None:
+            return (
+                f"message {self.key!r} ({self.language}) needs parameter {self.param!r}, "
+                "which was not given"
+            )
+        return f"no message {self.key!r} in language {self.language!r}"
+
+
+def _language_of(folder: str) -> str:
+    return folder.replace("_", "-")
+
+
+def _fields(template: str, where: str) -> list[tuple[str, str | None, str | None]]:
+    """Split a template into (literal, field name, format spec); validate the placeholders."""
+    try:
+        parts = list(_FORMATTER.parse(template))
+    except ValueError as exc:
+        raise I18nError(f"{where}: bad placeholder syntax: {exc}") from None
+    out: list[tuple[str, str | None, str | None]] = []
+    for literal, name, spec, _conversion in parts:
+        if name is not None and not name.isidentifier():
+            raise I18nError(f"{where}: placeholder {{{name}}} must be a plain {{name}}")
+        out.append((literal, name, spec))
+    return out
+
+
+def _read_file(path: Path) -> dict[str, str]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise I18nError(f"{path}: cannot read: {exc.strerror}") from None
+    seen: set[str] = set()
+    for match in _MSGID.finditer(raw.decode("utf-8", errors="replace")):
+        key = match.group(1)
+        if key in seen:
+            raise I18nError(f"duplicate key {key!r} in {path} (defined twice in the same file)")
+        seen.add(key)
+    try:
+        catalog = read_po(raw.splitlines(keepends=True), charset="utf-8", abort_invalid=True)
+    except Exception as exc:  # babel raises its own PoFileError and plain ValueErrors
+        raise I18nError(f"{path}: not a valid .po file: {exc}") from None
+    messages: dict[str, str] = {}
+    for message in catalog:
+        if not message.id or not isinstance(message.id, str):
+            continue  # the header, or a plural entry (not used by the desk)
+        if isinstance(message.string, str) and message.string:
+            _fields(message.string, f"{path}: {message.id}")
+            messages[message.id] = message.string
+    return messages
+
+
+class Markup(str):
+    """Text that is already Telegram HTML (a rendered message): inserted without escaping."""
+
+
+class Translator:
+    """All message catalogs, loaded once at start-up. Immutable after `load`."""
+
+    def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+        known = [lang for lang in SUPPORTED if lang in messages]
+        others = sorted(lang for lang in messages if lang not in SUPPORTED)
+        self.languages: tuple[str, ...] = (*known, *others)
+        self._messages = {lang: dict(messages[lang]) for lang in self.languages}
+        self._patterns: dict[tuple[str, str], re.Pattern[str]] = {}
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> Translator:
+        """Read every `<directory>/<language>/*.po` (default: `bot/locales`)."""
+        root = directory or DEFAULT_LOCALES
+        if not root.is_dir():
+            raise I18nError(f"{root}: no such locales directory")
+        messages: dict[str, dict[str, str]] = {}
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            files = sorted(folder.glob("*.po"))
+            if not files:
+                continue
+            merged: dict[str, str] = {}
+            origin: dict[str, Path] = {}
+            for path in files:
+                for key, text in _read_file(path).items():
+                    if key in merged:
+                        raise I18nError(f"duplicate key {key!r} in {origin[key]} and {path}")
+                    merged[key] = text
+                    origin[key] = path
+            messages[_language_of(folder.name)] = merged
+        if not messages:
+            raise I18nError(f"{root}: no message catalogs (*.po) found")
+        return cls(messages)
+
+    def keys(self, language: str) -> frozenset[str]:
+        return frozenset(self._messages.get(language, {}))
+
+    def has(self, language: str, key: str) -> bool:
+        return key in self._messages.get(language, {})
+
+    def template(self, language: str, key: str) -> str:
+        """The raw template (Telegram HTML with `{param}` placeholders)."""
+        try:
+            return self._messages[language][key]
+        except KeyError:
+            raise MissingMessage(key, language) from None
+
+    def text(self, language: str, key: str, **params: object) -> str:
+        """Render `key` in `language`: Telegram HTML, every parameter value HTML-escaped."""
+        template = self.template(language, key)
+        values = {name: self._value(language, value) for name, value in params.items()}
+        try:
+            return template.format_map(values)
+        except KeyError as exc:
+            raise MissingMessage(key, language, str(exc.args[0])) from None
+
+    @staticmethod
+    def _value(language: str, value: object) -> object:
+        if isinstance(value, Markup):
+            return value
+        if isinstance(value, Localized):
+            value = value.get(language)
+        elif isinstance(value, Mapping):
+            value = value.get(language, "")
+        if isinstance(value, Number) and not isinstance(value, bool):
+            return value  # cannot contain markup; keeps `{n:d}` working
+        return html.escape(str(value))
+
+    def pattern(self, language: str, key: str) -> re.Pattern[str]:
+        """A regex matching any rendering of `key` as the user sees it (tags stripped)."""
+        cached = self._patterns.get((language, key))
+        if cached is not None:
+            return cached
+        visible = _TAG.sub("", self.template(language, key))
+        regex = [r"\s*"]
+        named: set[str] = set()
+        for literal, name, _spec in _fields(visible, f"{language}: {key}"):
+            regex.append(re.escape(html.unescape(literal)))
+            if name is None:
+                continue
+            if name in named:
+                regex.append(f"(?P={name})")
+            else:
+                named.add(name)
+                regex.append(f"(?P<{name}>.*?)")
+        regex.append(r"\s*")
+        compiled = re.compile("".join(regex), re.DOTALL)
+        self._patterns[(language, key)] = compiled
+        return compiled
+
+    def matches(self, language: str, key: str, text: str) -> bool:
+        """Whether `text` (as Telegram delivers it, without tags) is a rendering of `key`."""
+        return self.pattern(language, key).fullmatch(text) is not None
+
+    def missing(self) -> dict[str, set[str]]:
+        """Language -> keys some other language has but this one lacks (only non-empty sets)."""
+        every = set().union(*(set(m) for m in self._messages.values()))
+        out: dict[str, set[str]] = {}
+        for language, messages in self._messages.items():
+            absent = every - set(messages)
+            if absent:
+                out[language] = absent
+        return out

@@ -1,0 +1,101 @@
+"""Translate out: an `Outcome` becomes Telegram messages, edits and callback answers.
+
+Runs only after the update's transaction committed. Texts come from the message catalogs in
+the user's language, sent with parse_mode HTML (parameters are escaped by the translator).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.i18n import Markup, Translator
+from flows import callback
+from flows.replies import Button, Outcome, Ref, Reply
+
+
+class Renderer:
+    def __init__(self, translator: Translator) -> None:
+        self.tr = translator
+
+    def text(self, language: str, key: str, params: Mapping[str, Any]) -> str:
+        return self.tr.text(language, key, **self._params(language, params))
+
+    def _params(self, language: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: self._param(language, value) for name, value in params.items()}
+
+    def _param(self, language: str, value: Any) -> Any:
+        if isinstance(value, Ref):
+            return Markup(self.text(language, value.key, value.params))
+        if isinstance(value, tuple) and all(isinstance(v, Ref) for v in value):
+            separator = self.tr.text(language, "list.separator")
+            return Markup(separator.join(self._param(language, v) for v in value))
+        return value
+
+    def keyboard(
+        self, rows: tuple[tuple[Button, ...], ...], language: str, nonce: int
+    ) -> InlineKeyboardMarkup | None:
+        if not rows:
+            return None
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        _plain(self.text(language, b.key, b.params)),
+                        callback_data=callback.encode(b, nonce),
+                    )
+                    for b in row
+                ]
+                for row in rows
+            ]
+        )
+
+    async def deliver(
+        self, bot: Bot, chat_id: int, outcome: Outcome, query: CallbackQuery | None = None
+    ) -> None:
+        """Answer the tap (always: Telegram shows a spinner until answered), then send replies."""
+        lang = outcome.language
+        if query is not None:
+            notice = outcome.notice
+            await query.answer(
+                text=_plain(self.text(lang, notice.key, notice.params)) if notice else None,
+                show_alert=bool(notice and notice.alert),
+            )
+        edited = False
+        for reply in outcome.replies:
+            edited |= await self._send(bot, chat_id, reply, outcome, query)
+        if query is not None and outcome.replies and not edited and query.message is not None:
+            # The tapped prompt is answered: drop its buttons so the chat reads cleanly.
+            await _ignore_unmodified(query.edit_message_reply_markup(reply_markup=None))
+
+    async def _send(
+        self, bot: Bot, chat_id: int, reply: Reply, outcome: Outcome, query: CallbackQuery | None
+    ) -> bool:
+        text = self.text(outcome.language, reply.key, reply.params)
+        markup = self.keyboard(reply.buttons, outcome.language, outcome.nonce)
+        if reply.edit and query is not None and query.message is not None:
+            await _ignore_unmodified(
+                query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            )
+            return True
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        return False
+
+
+def _plain(text: str) -> str:
+    """Button labels and pop-ups are plain text: drop the HTML the catalog may use."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+async def _ignore_unmodified(call: Any) -> None:
+    try:
+        await call
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise

@@ -1,0 +1,73 @@
+"""The guide: short, stateless, chat-sized pages navigated by buttons (domain.md section 2).
+
+Every page is a `Reply` keyed `guide.<page>.body`; the texts live in `bot/locales/*/guide.po`.
+Buttons are stateless (scope "g"): `action="page"`, `arg=<page id>`; the index button carries
+`arg="index"`, which `guide_page` also understands. Pages edit the message in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flows.catalog import Catalog
+from flows.replies import Button, Params, Reply
+
+GUIDE_PAGES: tuple[str, ...] = (
+    "why",
+    "types",
+    "prepare",
+    "channels",
+    "precautions",
+    "after",
+    "revocation",
+    "compare",
+)
+INDEX = "index"
+ACTION = "page"
+SCOPE = "g"
+_PER_ROW = 2
+
+
+def _button(key: str, page: str) -> Button:
+    return Button(key=key, action=ACTION, arg=page, scope=SCOPE)
+
+
+def guide_index() -> Reply:
+    """The table of contents: one button per page, two per row."""
+    buttons = [_button(f"guide.button.{page}", page) for page in GUIDE_PAGES]
+    rows = tuple(tuple(buttons[i : i + _PER_ROW]) for i in range(0, len(buttons), _PER_ROW))
+    return Reply(key="guide.index", buttons=rows)
+
+
+def _params(page: str, catalog: Catalog, language: str) -> Params:
+    if page == "types":
+        return {"types": "\n".join(f"• {t.title.get(language)}" for t in catalog.types)}
+    if page == "revocation":
+        return {
+            "auto_review_hours": catalog.limits.auto_review_hours,
+            "disclaimer": catalog.disclaimer.get(language),
+        }
+    return {}
+
+
+def guide_page(page_id: str, catalog: Catalog, language: str) -> Reply | None:
+    """Page `page_id` (or the index, edited in place, for "index"); None for an unknown id.
+
+    Buttons: a row with « previous / next » (where they exist), then a row back to the index.
+    """
+    if page_id == INDEX:
+        return replace(guide_index(), edit=True)
+    if page_id not in GUIDE_PAGES:
+        return None
+    at = GUIDE_PAGES.index(page_id)
+    steps: list[Button] = []
+    if at > 0:
+        steps.append(_button("guide.button.prev", GUIDE_PAGES[at - 1]))
+    if at < len(GUIDE_PAGES) - 1:
+        steps.append(_button("guide.button.next", GUIDE_PAGES[at + 1]))
+    return Reply(
+        key=f"guide.{page_id}.body",
+        params=_params(page_id, catalog, language),
+        buttons=(tuple(steps), (_button("guide.button.index", INDEX),)),
+        edit=True,
+    )

@@ -1,0 +1,46 @@
+"""What the rest of the bot sees of storage: a `Store` that runs units of work over a `Tx`.
+
+The engine's whole handling of one update is a synchronous function over a `flows.ports.Tx`.
+A store runs that function in one write transaction on its database thread, so an update
+costs exactly one thread hop (`round_trips` counts them; tests hold it to one per update).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from flows.ports import Tx
+
+T = TypeVar("T")
+
+
+class ReadOnlyTransaction(Exception):
+    """A unit of work run with `Store.read` tried to write."""
+
+
+class Store(Protocol):
+    async def transact(self, work: Callable[[Tx], T]) -> T:
+        """Run `work` in one write transaction (one hop); roll back and re-raise if it raises."""
+        ...
+
+    async def read(self, work: Callable[[Tx], T]) -> T:
+        """Run `work` as a read-only unit (one hop, no write lock); writes raise."""
+        ...
+
+    @property
+    def round_trips(self) -> int:
+        """Hops to the database thread made by `transact` and `read` so far."""
+        ...
+
+    async def close(self) -> None:
+        """Release the database; idempotent."""
+        ...
+
+
+def require_aware(value: datetime, what: str) -> datetime:
+    """Storage keeps instants in UTC; a naive datetime has no instant, so it is refused."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be an aware datetime, got naive {value!r}")
+    return value

@@ -1,0 +1,144 @@
+"""Ordered, named schema migrations, recorded in the database (in the manner of sqlite-utils).
+
+Each migration is `(name, sql)`. Names sort in the order they must run ("0001_initial",
+"0002_..."); a later change appends a new entry and never edits an applied one. Each pending
+migration runs in its own `BEGIN IMMEDIATE` transaction together with the row that records
+it, so a failing migration leaves neither its changes nor its record behind.
+
+`apply_migrations` is synchronous: it runs on the database thread (see `storage.sqlite`).
+The connection must be in autocommit mode (`isolation_level=None`): we issue BEGIN/COMMIT.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+Migration = tuple[str, str]
+
+MIGRATIONS: list[Migration] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE users (
+            user_id INTEGER PRIMARY KEY,
+            language TEXT NOT NULL,
+            language_chosen INTEGER NOT NULL DEFAULT 0,
+            confirm_twice INTEGER NOT NULL DEFAULT 1,
+            state TEXT NOT NULL DEFAULT 'idle',
+            draft TEXT,
+            nonce INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE processed_updates (
+            update_id INTEGER PRIMARY KEY,
+            seen_at TEXT NOT NULL
+        );
+        CREATE INDEX processed_updates_seen_at ON processed_updates (seen_at);
+
+        CREATE TABLE complaints (
+            number TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            type_id TEXT NOT NULL,
+            target TEXT NOT NULL,
+            target_key TEXT NOT NULL,
+            description TEXT NOT NULL,
+            language TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            submitted_at TEXT NOT NULL
+        );
+        CREATE INDEX complaints_user_type_target
+            ON complaints (user_id, type_id, target_key);
+
+        CREATE TABLE evidence (
+            id INTEGER PRIMARY KEY,
+            complaint_number TEXT NOT NULL
+                REFERENCES complaints (number) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            file_id TEXT,
+            file_unique_id TEXT,
+            size INTEGER,
+            mime_type TEXT,
+            file_name TEXT,
+            media_group_id TEXT,
+            text TEXT NOT NULL DEFAULT '',
+            sender TEXT NOT NULL DEFAULT '',
+            received_at TEXT NOT NULL,
+            UNIQUE (complaint_number, position)
+        );
+        """,
+    ),
+]
+
+_LEDGER = """
+CREATE TABLE IF NOT EXISTS migrations (
+    name TEXT PRIMARY KEY,
+    applied_at TEXT NOT NULL
+)
+"""
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script into complete statements (string literals and triggers kept whole).
+
+    `executescript` can't be used: it commits any open transaction first, which would
+    separate a migration from its record.
+    """
+    statements: list[str] = []
+    start = 0
+    for end, char in enumerate(sql):
+        if char == ";" and sqlite3.complete_statement(sql[start : end + 1]):
+            statement = sql[start : end + 1].strip()
+            if statement.strip("; \t\r\n"):
+                statements.append(statement)
+            start = end + 1
+    rest = sql[start:].strip()
+    if rest:
+        statements.append(rest)
+    return statements
+
+
+def applied_migrations(conn: sqlite3.Connection) -> list[str]:
+    """Names recorded as applied, in the order they were applied."""
+    conn.execute(_LEDGER)
+    rows = conn.execute("SELECT name FROM migrations ORDER BY applied_at, rowid").fetchall()
+    return [row[0] for row in rows]
+
+
+def apply_migrations(
+    conn: sqlite3.Connection, now: str, migrations: Sequence[Migration] = MIGRATIONS
+) -> list[str]:
+    """Apply the pending migrations in order, each in its own transaction; return their names.
+
+    A migration that fails is rolled back (its changes and its record) and its error
+    re-raised; the migrations before it stay applied.
+    """
+    if conn.in_transaction:
+        raise RuntimeError("apply_migrations needs a connection with no open transaction")
+    names = [name for name, _ in migrations]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate migration names in {names}")
+    already = set(applied_migrations(conn))
+    applied: list[str] = []
+    for name, sql in migrations:
+        if name in already:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Checked under the write lock: another process may have applied it meanwhile.
+            done = conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone()
+            if done is None:
+                for statement in split_statements(sql):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, now))
+                applied.append(name)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return applied
