@@ -1,1 +1,6 @@
 """Adapters and wiring: Telegram (python-telegram-bot), the fake Telegram, the simulator, the console."""
+
+import os
+
+# PTB 22 reports RetryAfter.retry_after as a timedelta only with this set (and warns otherwise).
+os.environ.setdefault("PTB_TIMEDELTA", "1")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any, TypeAlias
 
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -22,7 +23,8 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.inbound import to_inbound
 from bot.processor import PerUserProcessor
-from bot.render import Renderer, _plain
+from bot.i18n import plain
+from bot.render import Renderer
 from flows.catalog import Catalog, load_catalog
 from flows.engine import COMMANDS, Desk
 from flows.language import resolve_language
@@ -34,6 +36,7 @@ from storage.sqlite import SqliteStore
 log = logging.getLogger("complaint_desk")
 
 EventSink = Callable[[DomainEvent], None]
+AnyApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 
 def random_number(now: datetime) -> str:
@@ -62,7 +65,7 @@ class Runtime:
             sink(event)
 
 
-def runtime(app: Application) -> Runtime:  # type: ignore[type-arg]
+def runtime(app: AnyApp) -> Runtime:
     rt: Runtime = app.bot_data["runtime"]
     return rt
 
@@ -105,7 +108,7 @@ def build_application(
     catalog: Catalog | None = None,
     translator: Translator | None = None,
     sinks: list[EventSink] | None = None,
-) -> Application:  # type: ignore[type-arg]
+) -> AnyApp:
     """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests)."""
     catalog = catalog or load_catalog(settings.catalog)
     rt = Runtime(
@@ -116,17 +119,17 @@ def build_application(
         sinks=list(sinks or []),
     )
 
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        rt.store_ = await SqliteStore.open(settings.database)
-        for language in ("en", "zh-CN"):
+    async def post_init(app: AnyApp) -> None:
+        for language, code in (("en", None), ("zh-CN", "zh")):
             commands = [
-                BotCommand(c, _plain(rt.renderer.text(language, f"command.{c}", {})))
+                BotCommand(c, plain(rt.renderer.text(language, f"command.{c}", {})))
                 for c in COMMANDS
             ]
-            code = None if language == "en" else "zh"
             await app.bot.set_my_commands(commands, language_code=code)
+        rt.store_ = await SqliteStore.open(settings.database, now=clock.now())  # last: nothing
+        # after it can fail and leave its thread running
 
-    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(app: AnyApp) -> None:
         if rt.store_ is not None:
             await rt.store_.close()
             rt.store_ = None

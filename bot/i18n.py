@@ -108,6 +108,11 @@ def _read_file(path: Path) -> dict[str, str]:
     return messages
 
 
+def plain(text: str) -> str:
+    """What Telegram shows for HTML text: tags dropped, entities unescaped (labels, pop-ups)."""
+    return html.unescape(_TAG.sub("", text))
+
+
 class Markup(str):
     """Text that is already Telegram HTML (a rendered message): inserted without escaping."""
 

@@ -6,8 +6,6 @@ the user's language, sent with parse_mode HTML (parameters are escaped by the tr
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +13,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.i18n import Markup, Translator
+from bot.i18n import Markup, Translator, plain
 from flows import callback
 from flows.replies import Button, Outcome, Ref, Reply
 
@@ -47,7 +45,7 @@ class Renderer:
             [
                 [
                     InlineKeyboardButton(
-                        _plain(self.text(language, b.key, b.params)),
+                        plain(self.text(language, b.key, b.params)),
                         callback_data=callback.encode(b, nonce),
                     )
                     for b in row
@@ -61,10 +59,14 @@ class Renderer:
     ) -> None:
         """Answer the tap (always: Telegram shows a spinner until answered), then send replies."""
         lang = outcome.language
+        if outcome.duplicate:  # handled before: its replies went out then; only stop a spinner
+            if query is not None:
+                await _ignore_bad_request(query.answer(), "query is too old")
+            return
         if query is not None:
             notice = outcome.notice
             await query.answer(
-                text=_plain(self.text(lang, notice.key, notice.params)) if notice else None,
+                text=plain(self.text(lang, notice.key, notice.params)) if notice else None,
                 show_alert=bool(notice and notice.alert),
             )
         edited = False
@@ -88,14 +90,14 @@ class Renderer:
         return False
 
 
-def _plain(text: str) -> str:
-    """Button labels and pop-ups are plain text: drop the HTML the catalog may use."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
 async def _ignore_unmodified(call: Any) -> None:
+    await _ignore_bad_request(call, "not modified")
+
+
+async def _ignore_bad_request(call: Any, reason: str) -> None:
+    """Await a Bot API call, treating one expected BadRequest as success."""
     try:
         await call
     except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
+        if reason not in exc.message.lower():
             raise

@@ -43,9 +43,7 @@ class Desk:
         outcome = Outcome(language=user.language, nonce=user.nonce)
         user = self._dispatch(tx, user, inbound.event, now, outcome)
         if user != stored:
-            saved = user.model_copy(
-                update={"version": user.version + 1, "updated_at": now}
-            )
+            saved = user.model_copy(update={"version": user.version + 1, "updated_at": now})
             tx.save_user(saved, expected_version=stored.version if stored else 0)
         outcome.language, outcome.nonce = user.language, user.nonce
         return outcome
@@ -234,6 +232,8 @@ def settings_menu(user: UserRecord, *, edit: bool = False) -> Reply:
     return Reply(
         "settings.menu",
         {"confirm": Ref("settings.on" if user.confirm_twice else "settings.off")},
-        buttons=((Button(f"settings.button.confirm_{toggle}", "confirm_twice", toggle, scope="m"),),),
+        buttons=(
+            (Button(f"settings.button.confirm_{toggle}", "confirm_twice", toggle, scope="m"),),
+        ),
         edit=edit,
     )

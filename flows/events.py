@@ -1,4 +1,4 @@
-"""What a person can do, in domain terms: the adapter turns each Telegram update into one of these."""
+"""What a person can do, in domain terms: the adapter turns each update into one of these."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from transitions import EventData, Machine
 
@@ -81,8 +81,7 @@ def normalise_target(target: str) -> str:
 
 
 def _m(ev: EventData) -> FilingModel:
-    model: FilingModel = ev.model
-    return model
+    return cast(FilingModel, ev.model)
 
 
 def known_type(ev: EventData) -> bool:
@@ -127,9 +126,7 @@ def evidence_problem(ev: EventData) -> Ref | None:
             return Ref("filing.evidence_empty_text")
         if len(item.text) > limits.text_record_max:
             return Ref("filing.evidence_text_too_long", {"max": limits.text_record_max})
-    if item.file_unique_id and any(
-        e.file_unique_id == item.file_unique_id for e in draft.evidence
-    ):
+    if item.file_unique_id and any(e.file_unique_id == item.file_unique_id for e in draft.evidence):
         return Ref("filing.evidence_same_file")
     return None
 
@@ -251,7 +248,9 @@ def file_complaint(ev: EventData) -> None:
     """Turn the draft into a complaint (the engine stores it in the same transaction)."""
     m = _m(ev)
     draft, number = m.draft, m.facts.number
-    assert draft is not None and draft.target is not None and number is not None
+    assert draft is not None
+    assert draft.target is not None
+    assert number is not None
     m.complaint = ComplaintRecord(
         number=number,
         user_id=m.user.user_id,
@@ -455,7 +454,10 @@ def prompt(m: FilingModel) -> Reply:
             ),
         )
     if state is S.CHOOSING_TYPE:
-        types = [Button("filing.button.type", "choose", t.id, {"title": t.title.as_dict()}) for t in catalog.types]
+        types = [
+            Button("filing.button.type", "choose", t.id, {"title": t.title.as_dict()})
+            for t in catalog.types
+        ]
         rows = tuple(tuple(types[i : i + 2]) for i in range(0, len(types), 2))
         return Reply("filing.choose_type", buttons=(*rows, (_CANCEL,)))
     ctype = m.ctype
@@ -475,7 +477,9 @@ def prompt(m: FilingModel) -> Reply:
             buttons=((Button("filing.button.proceed", "proceed"),), (_BACK, _CANCEL)),
         )
     if state is S.ENTERING_TARGET:
-        return Reply("filing.ask_target", {"prompt": ctype.target.prompt.as_dict()}, ((_BACK, _CANCEL),))
+        return Reply(
+            "filing.ask_target", {"prompt": ctype.target.prompt.as_dict()}, ((_BACK, _CANCEL),)
+        )
     if state is S.COLLECTING_EVIDENCE:
         return evidence_status(m)
     if state is S.DESCRIBING:

@@ -80,7 +80,13 @@ class Stage(StrEnum):
 
 
 OPEN_STAGES = frozenset(
-    {Stage.PENDING, Stage.MANUAL_REVIEW, Stage.ACCEPTED, Stage.INVESTIGATING, Stage.REVIEW_REQUESTED}
+    {
+        Stage.PENDING,
+        Stage.MANUAL_REVIEW,
+        Stage.ACCEPTED,
+        Stage.INVESTIGATING,
+        Stage.REVIEW_REQUESTED,
+    }
 )
 
 

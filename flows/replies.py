@@ -65,7 +65,7 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
-    """Something that happened, for observers (console `--json`, logs): e.g. `complaint.submitted`."""
+    """Something that happened, for observers (console `--json`, logs): `complaint.submitted`."""
 
     name: str
     data: Mapping[str, Any] = field(default_factory=dict)

@@ -58,15 +58,11 @@ def render_html(text: str) -> str:
             closing, name = match.group(1) == "/", match.group(2).lower()
             if closing:
                 if not stack or stack[-1][0] != name:
-                    raise _fail(
-                        f'unexpected end tag "{name}" at byte offset {_offset(text, i)}'
-                    )
+                    raise _fail(f'unexpected end tag "{name}" at byte offset {_offset(text, i)}')
                 stack.pop()
             else:
                 if name not in ALLOWED_TAGS:
-                    raise _fail(
-                        f'unsupported start tag "{name}" at byte offset {_offset(text, i)}'
-                    )
+                    raise _fail(f'unsupported start tag "{name}" at byte offset {_offset(text, i)}')
                 stack.append((name, i))
             i = match.end()
             continue
@@ -74,8 +70,7 @@ def render_html(text: str) -> str:
             match = _ENTITY.match(text, i)
             if match is None:
                 raise _fail(
-                    "character '&' must be escaped as &amp; "
-                    f"(byte offset {_offset(text, i)})"
+                    f"character '&' must be escaped as &amp; (byte offset {_offset(text, i)})"
                 )
             out.append(html.unescape(match.group(0)))
             i = match.end()

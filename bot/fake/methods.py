@@ -87,7 +87,7 @@ def _markup(params: JSON) -> tuple[list[list[FakeButton]], list[list[str]] | Non
             elif "url" in button:
                 out.append(FakeButton(label, url=str(button["url"])))
             else:
-                raise _bad("can't find field \"callback_data\" or \"url\" in the button")
+                raise _bad('can\'t find field "callback_data" or "url" in the button')
         buttons.append(out)
     return buttons, None
 
@@ -279,9 +279,15 @@ def send_media_group(world: FakeTelegram, params: JSON, files: UploadedFiles) ->
         if kind not in ("photo", "document", "video"):
             raise _bad("MEDIA_GROUP_INVALID")
         caption, signature = _text(
-            item, "caption", limit=MAX_CAPTION, too_long="message caption is too long", required=False
+            item,
+            "caption",
+            limit=MAX_CAPTION,
+            too_long="message caption is too long",
+            required=False,
         )
-        prepared.append((kind, caption, signature, _media_file(world, kind, item.get("media"), files, "")))
+        prepared.append(
+            (kind, caption, signature, _media_file(world, kind, item.get("media"), files, ""))
+        )
     sent = []
     for kind, caption, signature, stored in prepared:
         msg = world.new_message(
@@ -342,7 +348,12 @@ def set_my_commands(world: FakeTelegram, params: JSON, files: UploadedFiles) -> 
     commands = _decoded(params, "commands") or []
     for command in commands:
         name = str(command.get("command", ""))
-        if not name or len(name) > 32 or not name.replace("_", "").isalnum() or name != name.lower():
+        if (
+            not name
+            or len(name) > 32
+            or not name.replace("_", "").isalnum()
+            or name != name.lower()
+        ):
             raise _bad("BOT_COMMAND_INVALID")
     world.commands[_commands_key(params)] = list(commands)
     return True

@@ -1,0 +1,345 @@
+"""The conversation simulator: the real PTB Application against the fake Telegram, on a FakeClock.
+
+    async with await Simulator.start(build_app, clock=FakeClock(start)) as sim:
+        alice = sim.user(1001, "alice", language_code="zh-CN")
+        await alice.send("/start")
+        await alice.tap(label="File a complaint")
+        await sim.advance(hours=23)
+        alice.assert_last_contains("reminder")
+
+It does not know the bot's handlers: a factory builds the (uninitialized) Application on the
+request and clock it is given, exactly as production does with the real ones. Every step
+delivers one update the way PTB's own update fetcher does, then waits until the bot is idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, TypeAlias
+
+from telegram import Update
+from telegram.ext import Application
+from telegram.request import BaseRequest
+
+from bot.clock import FakeClock
+from bot.fake.actor import Actor
+from bot.fake.models import JSON
+from bot.fake.request import FakeRequest
+from bot.fake.transcript import render_transcript
+from bot.fake.world import FakeTelegram
+
+AnyApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+AppFactory: TypeAlias = Callable[[BaseRequest, FakeClock], Awaitable[AnyApp]]
+"""Builds an *uninitialized* Application on the given request and clock (`.request(r)
+.get_updates_request(r).updater(None)`); the simulator initializes, starts and stops it."""
+TickHook: TypeAlias = Callable[[], Awaitable[None]]
+
+_PTB_DAEMONS = re.compile(r"^Application:.*:(update_fetcher|persistence_updater)$")
+
+__all__ = ["Actor", "AppFactory", "BotCrashed", "DrainTimeout", "Simulator"]
+
+
+class DrainTimeout(AssertionError):
+    """The bot did not become idle in time (a task kept running without waiting on the clock)."""
+
+
+class BotCrashed(AssertionError):
+    """A handler or background task raised; the message carries the error and the transcripts."""
+
+
+class Simulator:
+    """One bot (Application), one FakeTelegram world and one FakeClock, shared by all actors."""
+
+    translator: Any = None
+    """Hook for key-based matching (set by the product's test helpers)."""
+
+    def __init__(
+        self,
+        factory: AppFactory,
+        clock: FakeClock,
+        world: FakeTelegram,
+        *,
+        raise_errors: bool = True,
+        drain_timeout: float = 5.0,
+    ) -> None:
+        self.world = world
+        self.clock = clock
+        self.raise_errors = raise_errors
+        self.drain_timeout = drain_timeout
+        self.errors: list[BaseException] = []
+        self._factory = factory
+        self._app: AnyApp | None = None
+        self._stopped = False
+        self._actors: dict[int, Actor] = {}
+        self._hooks: list[TickHook] = []
+        self._reported: set[int] = set()
+        self._baseline: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        self._tracked: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        self._steps: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        self._daemons: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+
+    # ---- life cycle ------------------------------------------------------------------------
+
+    @classmethod
+    async def start(
+        cls,
+        factory: AppFactory,
+        *,
+        clock: FakeClock,
+        world: FakeTelegram | None = None,
+        raise_errors: bool = True,
+        drain_timeout: float = 5.0,
+    ) -> Simulator:
+        """Build the app from `factory`, initialize and start it (post_init runs, as in polling)."""
+        sim = cls(
+            factory,
+            clock,
+            world or FakeTelegram(clock),
+            raise_errors=raise_errors,
+            drain_timeout=drain_timeout,
+        )
+        sim._baseline.update(asyncio.all_tasks())
+        async with sim._step() as before:
+            await sim._boot()
+            await sim._drain(before)
+        return sim
+
+    @property
+    def app(self) -> AnyApp:
+        if self._app is None:
+            raise RuntimeError("the simulator is stopped")
+        return self._app
+
+    async def _boot(self) -> None:
+        app = await self._factory(FakeRequest(self.world), self.clock)
+        app.add_error_handler(self._on_error)
+        await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        self._app = app
+
+    async def _halt(self) -> None:
+        """Stop like a dying process: pending work is cancelled, then the app shuts down."""
+        app, self._app = self._app, None
+        if app is None:
+            return
+        pending = [t for t in self._tracked if not t.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if app.running:
+            await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+    async def restart(self) -> None:
+        """Stop and shut the app down, then build a new one on the same world and clock."""
+        async with self._step() as before:
+            await self._drain(before)
+            await self._halt()
+            await self._boot()
+            await self._drain(before)
+
+    async def stop(self) -> None:
+        """Stop the app; fail if the bot called a Bot API method the fake does not implement."""
+        if self._stopped:
+            return
+        self._stopped = True
+        await self._halt()
+        unknown = self.world.unknown_methods()
+        if unknown:
+            raise AssertionError(f"the bot called Bot API methods the fake lacks: {unknown}")
+
+    async def __aenter__(self) -> Simulator:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            await self.stop()
+        else:
+            await self._halt()
+
+    # ---- actors and delivery -----------------------------------------------------------------
+
+    def user(self, user_id: int, first_name: str = "", language_code: str | None = "en") -> Actor:
+        """The actor for a Telegram user (created in the world on first use)."""
+        self.world.add_user(user_id, first_name, language_code)
+        actor = self._actors.get(user_id)
+        if actor is None:
+            actor = self._actors[user_id] = Actor(self, user_id)
+        return actor
+
+    async def deliver(self, update: JSON) -> None:
+        """Hand one update to the app the way PTB's update fetcher does, then wait until idle."""
+        async with self._step() as before:
+            app = self.app
+            parsed = Update.de_json(update, app.bot)
+            if getattr(app.bot, "callback_data_cache", None) is not None:
+                app.bot.insert_callback_data(parsed)  # PTB does this only inside get_updates
+            await app.update_processor.process_update(parsed, app.process_update(parsed))
+            await self._drain(before)
+
+    def on_advance(self, hook: TickHook) -> None:
+        """Run `hook` after every clock step of `advance` (e.g. the deadline sweeper)."""
+        self._hooks.append(hook)
+
+    async def advance(
+        self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+    ) -> None:
+        """Move virtual time forward, stopping at every pending wake-up on the way, in order."""
+        delta = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        if delta < timedelta(0):
+            raise ValueError("time only moves forward")
+        async with self._step() as before:
+            target = self.clock.now() + delta
+            await self._drain(before)
+            while (due := self.clock.next_wakeup()) is not None and due <= target:
+                self.clock.set(due)
+                await self._tick(before)
+            if self.clock.now() < target or delta == timedelta(0):
+                self.clock.set(target)
+                await self._tick(before)
+
+    async def _tick(self, before: set[asyncio.Task[Any]]) -> None:
+        await self._drain(before)
+        for hook in list(self._hooks):
+            await hook()
+            await self._drain(before)
+
+    async def run_until_idle(self, *, follow_clock: bool = False, max_steps: int = 10_000) -> None:
+        """Wait for every task the bot started to finish or park on the clock.
+
+        With `follow_clock`, keep jumping the clock to the next wake-up while any of the bot's
+        tasks sleeps on it (for paced work such as a broadcast).
+        """
+        async with self._step():
+            await self._drain(None)
+            for _ in range(max_steps):
+                due = self.clock.next_wakeup()
+                if not follow_clock or due is None or not self._clock_sleepers_tracked():
+                    return
+                self.clock.set(due)
+                await self._tick(set())
+            raise DrainTimeout(f"still sleeping on the clock after {max_steps} steps")
+
+    def daemon(self, task: asyncio.Task[Any]) -> None:
+        """Never wait for `task` (a long-lived worker that is idle while it waits)."""
+        self._daemons.add(task)
+
+    # ---- quiescence --------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _step(self) -> AsyncIterator[set[asyncio.Task[Any]]]:
+        """Mark the current task as a simulator step; yield the tasks that existed before it."""
+        current = asyncio.current_task()
+        if current is not None:
+            self._steps.add(current)
+        try:
+            yield set(asyncio.all_tasks())
+        finally:
+            if current is not None:
+                self._steps.discard(current)
+
+    def _collect(self, before: set[asyncio.Task[Any]] | None) -> None:
+        current = asyncio.current_task()
+        for task in asyncio.all_tasks():
+            if (
+                task is current
+                or task in self._steps
+                or task in self._baseline
+                or task in self._daemons
+                or (before is not None and task in before)
+                or _PTB_DAEMONS.match(task.get_name())
+            ):
+                continue
+            self._tracked.add(task)
+
+    def _sleeper_futures(self) -> set[int]:
+        return {id(fut) for _, _, fut in self.clock._sleepers if not fut.done()}
+
+    def _parked(self, awaitable: object, sleepers: set[int], depth: int = 0) -> bool:
+        """True if `awaitable` (a task or future) is, in the end, only waiting for the clock."""
+        if depth > 20:
+            return False
+        if id(awaitable) in sleepers:
+            return True
+        if isinstance(awaitable, asyncio.Task):
+            waiter = getattr(awaitable, "_fut_waiter", None)
+            return waiter is not None and self._parked(waiter, sleepers, depth + 1)
+        children = getattr(awaitable, "_children", None)  # asyncio.gather's future
+        if isinstance(children, list) and children:
+            return all(c.done() or self._parked(c, sleepers, depth + 1) for c in children)
+        return False
+
+    def _clock_sleepers_tracked(self) -> bool:
+        sleepers = self._sleeper_futures()
+        return any(not t.done() and self._parked(t, sleepers) for t in self._tracked)
+
+    def _harvest(self) -> None:
+        for task in [t for t in self._tracked if t.done()]:
+            self._tracked.discard(task)
+            if not task.cancelled() and (error := task.exception()) is not None:
+                self._record(error)
+
+    async def _drain(self, before: set[asyncio.Task[Any]] | None) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.drain_timeout
+        while True:
+            for _ in range(3):
+                await asyncio.sleep(0)
+            self._collect(before)
+            self._harvest()
+            sleepers = self._sleeper_futures()
+            busy = [t for t in self._tracked if not t.done() and not self._parked(t, sleepers)]
+            if not busy:
+                break
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                names = ", ".join(t.get_name() for t in busy)
+                raise DrainTimeout(
+                    f"the bot was still busy after {self.drain_timeout}s ({names})\n"
+                    + self.transcripts()
+                )
+            await asyncio.wait(busy, timeout=min(0.02, remaining))
+        self._raise_errors()
+
+    # ---- errors and transcripts --------------------------------------------------------------
+
+    async def _on_error(self, update: object, context: Any) -> None:
+        if context.error is not None:
+            self._record(context.error)
+
+    def _record(self, error: BaseException) -> None:
+        if all(error is not seen for seen in self.errors):
+            self.errors.append(error)
+
+    def _raise_errors(self) -> None:
+        fresh = [e for e in self.errors if id(e) not in self._reported]
+        self._reported.update(id(e) for e in fresh)
+        if fresh and self.raise_errors:
+            listed = "\n".join(f"  {type(e).__name__}: {e}" for e in fresh)
+            raise BotCrashed(f"the bot raised:\n{listed}\n{self.transcripts()}") from fresh[0]
+
+    def transcripts(self, last: int | None = 20) -> str:
+        """The recent transcript of every actor's chat."""
+        parts = []
+        for user_id in self._actors:
+            name = self.world.users[user_id].first_name
+            body = render_transcript(self.world, user_id, last)
+            parts.append(f"--- chat with {name} ({user_id}) ---\n{body}")
+        return "\n".join(parts)

@@ -1,0 +1,59 @@
+"""Fixtures shared by the whole suite.
+
+- `translator`: the real zh-CN / en message catalogs, loaded once.
+- `settings`: test settings on a fresh SQLite file under tmp_path, with one operator (9001).
+- `sim`: the real Application (production wiring) on the fake Telegram and a FakeClock
+  starting Monday 2026-11-23 09:00 Asia/Shanghai; actors are created with `sim.user(...)`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from telegram.request import BaseRequest
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from bot.app import AnyApp, build_application, runtime  # noqa: E402  (after PTB_TIMEDELTA)
+from bot.clock import FakeClock  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.i18n import Translator  # noqa: E402
+from bot.simulator import Simulator  # noqa: E402
+
+START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
+OPERATOR = 9001
+_TRANSLATOR = Translator.load()
+
+
+@pytest.fixture
+def translator() -> Translator:
+    """The shipped message catalogs (both languages)."""
+    return _TRANSLATOR
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for one test: its own database file, one operator."""
+    return Settings(database=tmp_path / "desk.sqlite3", operator_ids=frozenset({OPERATOR}))
+
+
+@pytest.fixture
+async def sim(settings: Settings) -> AsyncIterator[Simulator]:
+    """The real bot on the fake Telegram and a FakeClock, stopped after the test."""
+
+    async def factory(request: BaseRequest, clock: FakeClock) -> AnyApp:
+        return build_application(settings, clock=clock, request=request, translator=_TRANSLATOR)
+
+    simulator = await Simulator.start(factory, clock=FakeClock(START))
+    simulator.translator = _TRANSLATOR
+    async with simulator:
+        yield simulator
+
+
+def store_of(sim: Simulator) -> object:
+    """The running bot's store (for round-trip counts and direct reads)."""
+    return runtime(sim.app).store
