@@ -87,3 +87,7 @@ def _run_telegram(settings: Settings) -> int:
     app = build_application(settings, clock=SystemClock())
     app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
