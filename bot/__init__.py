@@ -1,4 +1,4 @@
-"""Adapters and wiring: Telegram (python-telegram-bot), the fake Telegram, the simulator, the console."""
+"""Adapters and wiring: Telegram (PTB), the fake Telegram, the simulator, the console."""
 
 import os
 

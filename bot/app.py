@@ -20,10 +20,9 @@ from telegram.request import BaseRequest
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.i18n import Translator
+from bot.i18n import Translator, plain
 from bot.inbound import to_inbound
 from bot.processor import PerUserProcessor
-from bot.i18n import plain
 from bot.render import Renderer
 from flows.catalog import Catalog, load_catalog
 from flows.engine import COMMANDS, Desk

@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from flows.records import ComplaintRecord, UserRecord
+from flows.records import (
+    AuditEntry,
+    ComplaintRecord,
+    Notification,
+    RevocationRequest,
+    Stage,
+    UserRecord,
+)
 
 
 class VersionConflict(Exception):
@@ -54,3 +61,64 @@ class Tx(Protocol):
     def complaints_of(self, user_id: int) -> list[ComplaintRecord]:
         """The user's complaints, newest first."""
         ...
+
+    # -- a complaint's life (issue: follow, revoke, appeal; operators) ------------------------
+
+    def update_complaint(self, complaint: ComplaintRecord, expected_version: int) -> None:
+        """Store a changed complaint (the caller bumps `version`) if the stored version matches,
+        appending timeline entries beyond those stored; raises VersionConflict otherwise."""
+        ...
+
+    def due_complaints(self, now: datetime, limit: int = 100) -> list[ComplaintRecord]:
+        """Complaints with `review_due_at` or `remind_at` at or before `now`, earliest first."""
+        ...
+
+    def queue(
+        self,
+        *,
+        stage: Stage | None = None,
+        type_id: str | None = None,
+        flagged: bool | None = None,
+        limit: int = 20,
+    ) -> list[ComplaintRecord]:
+        """Open complaints for operators, oldest first; `flagged` = with an open flagged request."""
+        ...
+
+    def insert_request(self, request: RevocationRequest) -> None: ...
+
+    def update_request(self, request: RevocationRequest) -> None: ...
+
+    def get_request(self, number: str) -> RevocationRequest | None: ...
+
+    def open_request_for(self, complaint_number: str) -> RevocationRequest | None: ...
+
+    def open_requests(self, limit: int = 20) -> list[RevocationRequest]:
+        """Open revocation requests, flagged first, then oldest first."""
+        ...
+
+    def revocations_in(self, user_id: int, start: datetime, end: datetime) -> int:
+        """Revocation requests made plus self-service revocations done by the user in
+        [start, end) (the monthly risk limit counts both)."""
+        ...
+
+    def appeals_in(self, user_id: int, start: datetime, end: datetime) -> int:
+        """`review_requested` timeline entries by this user in [start, end)."""
+        ...
+
+    # -- outbox and audit ---------------------------------------------------------------------
+
+    def enqueue(self, notification: Notification) -> None:
+        """Write a notification to the outbox (sent after commit by the outbox sender)."""
+        ...
+
+    def pending_notifications(self, limit: int = 50) -> list[tuple[Notification, str]]:
+        """The oldest unsent notifications, each with the recipient's current language."""
+        ...
+
+    def mark_sent(self, ids: list[int], now: datetime) -> None:
+        """Record notifications as delivered (or given up on): they are never sent again."""
+        ...
+
+    def audit(self, entry: AuditEntry) -> None: ...
+
+    def audit_log(self, subject: str | None = None, limit: int = 50) -> list[AuditEntry]: ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,6 +51,17 @@ class Draft(Frozen):
     started_at: datetime
 
 
+class Task(Frozen):
+    """A short conversation on top of the filing flow: a revocation request, an operator
+    writing a result, an operator composing a broadcast. While a task is open, text, files and
+    conversation buttons go to it; /cancel ends it; the filing draft underneath is untouched."""
+
+    flow: str
+    state: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    materials: tuple[EvidenceItem, ...] = ()
+
+
 class UserRecord(Frozen):
     """A person's single row: settings plus where they are in the conversation.
 
@@ -63,6 +75,8 @@ class UserRecord(Frozen):
     confirm_twice: bool = True
     state: str = "idle"
     draft: Draft | None = None
+    task: Task | None = None
+    blocked_bot: bool = False  # Telegram answered 403; cleared when they write again
     nonce: int = 0
     version: int = 0
     created_at: datetime
@@ -90,8 +104,29 @@ OPEN_STAGES = frozenset(
 )
 
 
+class TimelineEntry(Frozen):
+    """One line of a complaint's history, shown to its author and to operators.
+
+    `kind`: submitted, manual_review, picked_up, accepted, investigating, result_given,
+    review_requested, revoked, revocation_requested, revocation_approved,
+    revocation_rejected, reminder_sent, loss_reported. `actor` is the operator's or user's id
+    (None for the desk itself); `text` carries a result or a decision message.
+    """
+
+    at: datetime
+    kind: str
+    actor: int | None = None
+    text: str = ""
+
+
 class ComplaintRecord(Frozen):
-    """A submitted complaint. `target_key` is the normalised target used to spot duplicates."""
+    """A submitted complaint. `target_key` is the normalised target used to spot duplicates.
+
+    Deadlines are stored (computed from the catalog at submission), so a sweeper can fire what
+    is due and a later catalog change does not move an existing complaint's window:
+    `review_due_at` (pending -> manual review, cleared once moved), `revocable_until` (None:
+    never revocable), `remind_at` (the one reminder before the window closes; cleared once sent).
+    """
 
     number: str
     user_id: int
@@ -103,3 +138,72 @@ class ComplaintRecord(Frozen):
     language: str
     stage: Stage = Stage.PENDING
     submitted_at: datetime
+    review_due_at: datetime | None = None
+    revocable_until: datetime | None = None
+    remind_at: datetime | None = None
+    operator_id: int | None = None
+    result_text: str | None = None
+    reviews_requested: int = 0
+    loss_reported: bool = False
+    revoked_at: datetime | None = None
+    timeline: tuple[TimelineEntry, ...] = ()
+    version: int = 0
+
+
+class RevocationReason(StrEnum):
+    MISOPERATION = "misoperation"
+    WRONG_TARGET = "wrong_target"
+    SETTLED = "settled"  # settled privately
+    OTHER = "other"
+
+
+class AccountKind(StrEnum):
+    PERSONAL = "personal"
+    ENTERPRISE = "enterprise"
+    HK_MACAU = "hk_macau"  # a Hong Kong / Macau number
+    MINOR = "minor"  # a guardian must go in person: no request is taken
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class RevocationRequest(Frozen):
+    """A request to an operator to take a complaint back (the operator channel)."""
+
+    number: str
+    complaint_number: str
+    user_id: int
+    reason: RevocationReason
+    account_kind: AccountKind
+    materials: tuple[EvidenceItem, ...] = ()
+    flagged: bool = False  # risk review: over the monthly limit
+    status: RequestStatus = RequestStatus.OPEN
+    created_at: datetime
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+    decision_text: str = ""
+
+
+class Notification(Frozen):
+    """A message to someone other than the sender of the update, written to the outbox in the
+    same transaction as the change that caused it and sent after commit by the outbox sender.
+    `key`/`params` are rendered in the recipient's language when sent."""
+
+    id: int | None = None
+    user_id: int
+    key: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+
+
+class AuditEntry(Frozen):
+    """Who did what, when: every operator action (and refused operator attempts)."""
+
+    at: datetime
+    actor: int
+    action: str
+    subject: str = ""  # a complaint or request number
+    detail: str = ""

@@ -1,1 +1,1 @@
-"""Storage: the SQLite (aiosqlite) implementation of `flows.ports`, migrations, an in-memory twin."""
+"""Storage: the SQLite (aiosqlite) implementation of `flows.ports`, migrations, a memory twin."""

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,13 +15,11 @@ from pathlib import Path
 import pytest
 from telegram.request import BaseRequest
 
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-
-from bot.app import AnyApp, build_application, runtime  # noqa: E402  (after PTB_TIMEDELTA)
-from bot.clock import FakeClock  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.i18n import Translator  # noqa: E402
-from bot.simulator import Simulator  # noqa: E402
+from bot.app import AnyApp, build_application, runtime
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.simulator import Simulator
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
 OPERATOR = 9001

@@ -245,9 +245,7 @@ async def test_prune_updates(store: Store) -> None:
             tx.claim_update(n, T0 + timedelta(hours=n))
 
     await store.transact(setup)
-    pruned = await store.transact(
-        lambda tx: tx.prune_updates(T0 + timedelta(hours=2))
-    )
+    pruned = await store.transact(lambda tx: tx.prune_updates(T0 + timedelta(hours=2)))
     assert pruned == 2
     assert await store.transact(lambda tx: [tx.claim_update(n, T0) for n in range(5)]) == [
         True,

@@ -1,0 +1,47 @@
+"""The `complaint-desk` command: diagram, catalog check, start-up refusing an invalid catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from flows.catalog import DEFAULT_CATALOG
+
+
+def test_diagram_prints_the_filing_flow_as_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagram"]) == 0
+    out = capsys.readouterr().out
+    assert "stateDiagram-v2" in out
+    for edge in ("IDLE --> CHOOSING_TYPE: file", "REVIEWING --> CONFIRMING: submit"):
+        assert edge in out
+
+
+def test_catalog_check_accepts_the_shipped_catalog(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "check", str(DEFAULT_CATALOG)]) == 0
+    assert "OK (9 complaint types)" in capsys.readouterr().out
+
+
+def test_catalog_check_names_the_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "mine.yaml"
+    text = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    bad.write_text(text.replace("window_hours: 24", "window_hours: -24", 1), encoding="utf-8")
+    assert main(["catalog", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "mine.yaml: types[0].revocation.window_hours" in err
+
+
+def test_start_up_stops_on_an_invalid_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`complaint-desk run` with COMPLAINT_DESK_CATALOG pointing at a broken file exits 2."""
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("version: 1\ntypes: []\n", encoding="utf-8")
+    monkeypatch.setenv("COMPLAINT_DESK_CATALOG", str(bad))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "broken.yaml: disclaimer" in err
+    assert "broken.yaml: types" in err
