@@ -25,7 +25,8 @@ from bot.inbound import to_inbound
 from bot.processor import PerUserProcessor
 from bot.render import Renderer
 from flows.catalog import Catalog, load_catalog
-from flows.engine import COMMANDS, Desk
+from flows.engine import MENU_COMMANDS, Desk
+from flows.step import Rules
 from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
@@ -113,7 +114,9 @@ def build_application(
     rt = Runtime(
         settings=settings,
         clock=clock,
-        desk=Desk(catalog, random_number, settings.default_language),
+        desk=Desk(
+            Rules(catalog, random_number, settings.default_language, settings.operator_ids)
+        ),
         renderer=Renderer(translator or Translator.load()),
         sinks=list(sinks or []),
     )
@@ -122,7 +125,7 @@ def build_application(
         for language, code in (("en", None), ("zh-CN", "zh")):
             commands = [
                 BotCommand(c, plain(rt.renderer.text(language, f"command.{c}", {})))
-                for c in COMMANDS
+                for c in MENU_COMMANDS
             ]
             await app.bot.set_my_commands(commands, language_code=code)
         rt.store_ = await SqliteStore.open(settings.database, now=clock.now())  # last: nothing

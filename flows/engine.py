@@ -2,9 +2,14 @@
 
 `Desk.handle(tx, inbound, now)` is called by the storage layer inside one write transaction
 (one thread hop): it records the update id (a redelivered update stops here), loads the user's
-row, turns the event into a trigger, fires it on the shared machine, saves the row with a
-version check and stores any new complaint. It returns an `Outcome` whose replies the adapter
-sends only after the transaction committed.
+row, routes the event to its handler, saves the row with a version check, and returns an
+`Outcome` whose replies the adapter sends only after the transaction committed.
+
+Routing, in order:
+- a command goes to its handler (`COMMANDS`); /start and /cancel belong to the conversation;
+- a stateless button goes to the handler of its scope (`SCOPES`: guide, menu, complaints...);
+- a conversation button (scope "f", checked against the prompt nonce), a text or a file goes
+  to the open task if there is one (`TASKS`), else to the filing flow.
 """
 
 from __future__ import annotations
@@ -13,42 +18,69 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flows import filing
-from flows.catalog import Catalog
+from flows import filing, follow, guide, operator, revoke, settings
 from flows.events import Command, Event, Forward, Inbound, Media, Tap, Text, Unsupported
 from flows.filing import Facts, FilingModel, S
-from flows.language import SUPPORTED, resolve_language
+from flows.language import resolve_language
 from flows.ports import Tx
 from flows.records import UserRecord
-from flows.replies import Button, DomainEvent, Notice, Outcome, Ref, Reply
+from flows.replies import DomainEvent, Notice, Outcome, Ref, Reply
+from flows.step import Rules, Step
 
-# The commands a person can send at any time; the menu of Telegram's command list.
-COMMANDS = ("start", "cancel", "guide", "settings", "language", "help")
+Handler = Callable[[Step, Event], None]
+TapHandler = Callable[[Step, Tap], None]
+CommandHandler = Callable[[Step, Command], None]
+
+COMMANDS: dict[str, CommandHandler] = {
+    "guide": lambda step, _: step.reply(guide.guide_index()),
+    "help": lambda step, _: step.reply(guide.guide_index()),
+    "language": lambda step, _: step.reply(settings.language_menu()),
+    "settings": lambda step, _: step.reply(settings.settings_menu(step.user)),
+    "mycomplaints": follow.list_command,
+    "queue": operator.queue_command,
+    "open": operator.open_command,
+    "requests": operator.requests_command,
+}
+SCOPES: dict[str, TapHandler] = {
+    "g": guide.on_tap,
+    "m": settings.on_tap,
+    "c": follow.on_tap,
+    "o": operator.on_tap,
+}
+TASKS: dict[str, Handler] = {
+    revoke.FLOW: revoke.on_event,
+    operator.FLOW: operator.on_event,
+}
+# The commands shown in Telegram's menu, in order.
+MENU_COMMANDS = ("start", "mycomplaints", "guide", "settings", "language", "cancel")
 
 
 @dataclass(frozen=True)
 class Desk:
-    """The desk's rules, built once at start-up. `new_number(now)` draws a complaint number."""
+    """The desk's rules plus the engine. Built once at start-up."""
 
-    catalog: Catalog
-    new_number: Callable[[datetime], str]
-    default_language: str = "zh-CN"
+    rules: Rules
+
+    @property
+    def default_language(self) -> str:
+        return self.rules.default_language
 
     def handle(self, tx: Tx, inbound: Inbound, now: datetime) -> Outcome:
-        """Run one update: claim it, load the user, fire, save. Called inside a transaction."""
+        """Run one update: claim it, load the user, route, save. Called inside a transaction."""
         if not tx.claim_update(inbound.update_id, now):
             return Outcome(language=self.default_language, duplicate=True)
         stored = tx.load_user(inbound.user.id)
         user = self._refresh(stored, inbound, now)
-        outcome = Outcome(language=user.language, nonce=user.nonce)
-        user = self._dispatch(tx, user, inbound.event, now, outcome)
+        step = Step(tx, now, self.rules, user, Outcome(language=user.language, nonce=user.nonce))
+        route(step, inbound.event)
+        user = step.user
+        if step.nonce_bump:
+            user = user.model_copy(update={"nonce": user.nonce + 1})
         if user != stored:
             saved = user.model_copy(update={"version": user.version + 1, "updated_at": now})
             tx.save_user(saved, expected_version=stored.version if stored else 0)
-        outcome.language, outcome.nonce = user.language, user.nonce
-        return outcome
-
-    # -- users -------------------------------------------------------------------------------
+        step.out.language, step.out.nonce = user.language, user.nonce
+        return step.out
 
     def _refresh(self, stored: UserRecord | None, inbound: Inbound, now: datetime) -> UserRecord:
         """The user's row; a newcomer gets one, in the language Telegram reports for them."""
@@ -57,183 +89,158 @@ class Desk:
             return UserRecord(
                 user_id=inbound.user.id, language=language, created_at=now, updated_at=now
             )
+        changes: dict[str, object] = {}
         if not stored.language_chosen and stored.language != language:
-            return stored.model_copy(update={"language": language})
-        return stored
+            changes["language"] = language
+        if stored.blocked_bot:  # they wrote to us: they unblocked the bot
+            changes["blocked_bot"] = False
+        return stored.model_copy(update=changes) if changes else stored
 
-    # -- events -> triggers ------------------------------------------------------------------
 
-    def _dispatch(
-        self, tx: Tx, user: UserRecord, event: Event, now: datetime, out: Outcome
-    ) -> UserRecord:
-        if isinstance(event, Tap) and event.scope != "f":
-            return self._stateless_tap(user, event, out)
-        if isinstance(event, Command) and event.name not in ("start", "cancel"):
-            return self._command(user, event, out)
-        trigger, kwargs = self._trigger_for(user, event, now, out)
-        if trigger is None:
-            return user
-        facts = self._facts(tx, user, trigger, kwargs, now)
-        model = FilingModel(user, self.catalog, now, facts)
-        if not filing.fire(model, trigger, **kwargs):
-            self._out_of_place(model, event, out)
-            return user
-        if model.complaint is not None:
-            tx.insert_complaint(model.complaint)
-        state_changed = model.state.value != user.state
-        if state_changed:  # a new step: ask its question (with buttons for the new nonce)
-            model.replies.append(filing.prompt(model))
-        self._collect(model.replies, out)
-        return user.model_copy(
-            update={
-                "state": model.state.value,
-                "draft": model.draft,
-                "nonce": user.nonce + 1 if state_changed else user.nonce,
-            }
-        )
-
-    def _trigger_for(
-        self, user: UserRecord, event: Event, now: datetime, out: Outcome
-    ) -> tuple[str | None, dict[str, object]]:
-        """Which trigger an event fires in the user's state, with its arguments."""
-        state = S(user.state)
-        if isinstance(event, Command):
-            return event.name, {}
-        if isinstance(event, Tap):
-            if event.action not in filing.BUTTON_TRIGGERS:
-                out.notice = Notice("errors.button_invalid", alert=True)
-                return None, {}
-            if event.nonce != user.nonce:
-                out.notice = Notice("errors.button_stale", alert=True)
-                return None, {}
-            return event.action, {"arg": event.arg}
-        if state is S.COLLECTING_EVIDENCE and isinstance(event, Text | Media | Forward):
-            body = event.text if isinstance(event, Text) else event
-            return "evidence", {"item": filing.evidence_item(body, now)}
-        if isinstance(event, Text):
-            return "text", {"text": event.text}
-        return "unsupported", {"event": event}
-
-    def _facts(
-        self, tx: Tx, user: UserRecord, trigger: str, kwargs: dict[str, object], now: datetime
-    ) -> Facts:
-        """Look up what this trigger's guards need: duplicates, and a number when submitting."""
-        draft, state = user.draft, S(user.state)
-        if draft is None or draft.type_id is None:
-            return Facts()
-        target: str | None = None
-        if state is S.ENTERING_TARGET and trigger == "text":
-            target = str(kwargs["text"])
-        elif (state, trigger) in ((S.REVIEWING, "submit"), (S.CONFIRMING, "confirm")):
-            target = draft.target
-        if target is None:
-            return Facts()
-        duplicate = tx.find_open_complaint(
-            user.user_id, draft.type_id, filing.normalise_target(target)
-        )
-        submitting = trigger == "confirm" or (trigger == "submit" and not user.confirm_twice)
-        number = self._fresh_number(tx, now) if submitting and duplicate is None else None
-        return Facts(duplicate_of=duplicate, number=number)
-
-    def _fresh_number(self, tx: Tx, now: datetime) -> str:
-        for _ in range(8):
-            number = self.new_number(now)
-            if tx.get_complaint(number) is None:
-                return number
-        raise RuntimeError("could not draw an unused complaint number")  # pragma: no cover
-
-    def _out_of_place(self, model: FilingModel, event: Event, out: Outcome) -> None:
-        """The event means nothing in this state: say what the step expects; change nothing."""
-        step = Ref(f"filing.step.{model.state.value}")
-        if isinstance(event, Command):
-            out.replies.append(Reply("errors.command_out_of_place", {"step": step}))
-        elif isinstance(event, Tap):
-            out.notice = Notice("errors.button_invalid", alert=True)
-        elif isinstance(event, Unsupported):
-            out.replies.append(Reply("errors.unsupported", {"step": step}))
-        elif model.state is S.IDLE:
-            out.replies.append(filing.prompt(model))
-        elif isinstance(event, Text):
-            out.replies.append(Reply("errors.use_buttons"))
-            out.replies.append(filing.prompt(model))
+def route(step: Step, event: Event) -> None:
+    task = step.user.task
+    if isinstance(event, Command):
+        if event.name in ("start", "cancel") and task is not None:
+            task_command(step, event)
+        elif event.name in ("start", "cancel"):
+            run_filing(step, event)
+        elif event.name in COMMANDS:
+            COMMANDS[event.name](step, event)
         else:
-            out.replies.append(Reply("errors.media_not_expected", {"step": step}))
-
-    @staticmethod
-    def _collect(items: list[Reply | Notice | DomainEvent], out: Outcome) -> None:
-        for item in items:
-            if isinstance(item, Reply):
-                out.replies.append(item)
-            elif isinstance(item, Notice):
-                out.notice = item
-            else:
-                out.events.append(item)
-
-    # -- settings, language, guide: preferences and pages, outside the filing flow ------------
-
-    def _command(self, user: UserRecord, command: Command, out: Outcome) -> UserRecord:
-        if command.name == "language":
-            out.replies.append(language_menu())
-        elif command.name == "settings":
-            out.replies.append(settings_menu(user))
-        elif command.name in ("guide", "help"):
-            from flows.guide import guide_index
-
-            out.replies.append(guide_index())
+            step.reply(Reply("errors.unknown_command", {"command": event.name}))
+        return
+    if isinstance(event, Tap) and event.scope != "f":
+        handler = SCOPES.get(event.scope)
+        if handler is None:
+            step.notice("errors.button_invalid", alert=True)
         else:
-            out.replies.append(Reply("errors.unknown_command", {"command": command.name}))
-        return user
-
-    def _stateless_tap(self, user: UserRecord, tap: Tap, out: Outcome) -> UserRecord:
-        from flows.guide import guide_index, guide_page
-
-        out.notice = Notice("menu.ok")
-        if tap.scope == "g":
-            page = guide_index() if tap.action == "index" else None
-            if tap.action == "page":
-                page = guide_page(tap.arg, self.catalog, user.language)
-            if page is None:
-                out.notice = Notice("errors.button_invalid", alert=True)
-            else:
-                out.replies.append(page)
-            return user
-        if tap.action == "language" and not tap.arg:
-            out.replies.append(language_menu())
-            return user
-        if tap.action == "language" and tap.arg in SUPPORTED:
-            user = user.model_copy(update={"language": tap.arg, "language_chosen": True})
-            out.replies.append(Reply("settings.language_set", edit=True))
-            return user
-        if tap.action == "settings":
-            out.replies.append(settings_menu(user))
-            return user
-        if tap.action == "confirm_twice" and tap.arg in ("on", "off"):
-            user = user.model_copy(update={"confirm_twice": tap.arg == "on"})
-            out.replies.append(settings_menu(user, edit=True))
-            return user
-        out.notice = Notice("errors.button_invalid", alert=True)
-        return user
+            handler(step, event)
+        return
+    if isinstance(event, Tap) and event.nonce != step.user.nonce:
+        is_known = event.action in filing.BUTTON_TRIGGERS or any(
+            event.action in actions for actions in TASK_BUTTONS.values()
+        )
+        step.notice("errors.button_stale" if is_known else "errors.button_invalid", alert=True)
+        return
+    if task is not None:
+        TASKS[task.flow](step, event)
+    else:
+        run_filing(step, event)
 
 
-def language_menu() -> Reply:
-    return Reply(
-        "settings.choose_language",
-        buttons=(
-            (
-                Button("settings.button.zh", "language", "zh-CN", scope="m"),
-                Button("settings.button.en", "language", "en", scope="m"),
-            ),
-        ),
+TASK_BUTTONS: dict[str, frozenset[str]] = {
+    revoke.FLOW: revoke.BUTTONS,
+    operator.FLOW: operator.BUTTONS,
+}
+
+
+def task_command(step: Step, command: Command) -> None:
+    """/cancel ends the open task (the filing draft stays); /start repeats its question."""
+    task = step.user.task
+    assert task is not None
+    if command.name == "cancel":
+        step.set_task(None)
+        step.reply(Reply("task.cancelled", {"step": Ref(f"task.{task.flow}")}))
+        return
+    step.reply(Reply("task.in_progress", {"step": Ref(f"task.{task.flow}")}))
+    TASKS[task.flow](step, Command("repeat"))
+
+
+# -- the filing flow ---------------------------------------------------------------------------
+
+
+def run_filing(step: Step, event: Event) -> None:
+    user = step.user
+    trigger, kwargs = filing_trigger(step, event)
+    if trigger is None:
+        return
+    facts = filing_facts(step, trigger, kwargs)
+    model = FilingModel(user, step.catalog, step.now, facts)
+    if not filing.fire(model, trigger, **kwargs):
+        out_of_place(step, model, event)
+        return
+    if model.complaint is not None:
+        step.tx.insert_complaint(follow.with_deadlines(model.complaint, step.catalog))
+    state_changed = model.state.value != user.state
+    if state_changed:  # a new step: ask its question (with buttons for the new nonce)
+        model.replies.append(filing.prompt(model))
+    collect(model.replies, step.out)
+    step.update(state=model.state.value, draft=model.draft)
+    step.nonce_bump |= state_changed
+
+
+def filing_trigger(step: Step, event: Event) -> tuple[str | None, dict[str, object]]:
+    """Which trigger an event fires in the user's filing state, with its arguments."""
+    state = S(step.user.state)
+    if isinstance(event, Command):
+        return event.name, {}
+    if isinstance(event, Tap):
+        if event.action not in filing.BUTTON_TRIGGERS:
+            step.notice("errors.button_invalid", alert=True)
+            return None, {}
+        return event.action, {"arg": event.arg}
+    if state is S.COLLECTING_EVIDENCE and isinstance(event, Text | Media | Forward):
+        body = event.text if isinstance(event, Text) else event
+        return "evidence", {"item": filing.evidence_item(body, step.now)}
+    if isinstance(event, Text):
+        return "text", {"text": event.text}
+    return "unsupported", {"event": event}
+
+
+def filing_facts(step: Step, trigger: str, kwargs: dict[str, object]) -> Facts:
+    """Look up what this trigger's guards need: duplicates, and a number when submitting."""
+    user = step.user
+    draft, state = user.draft, S(user.state)
+    if draft is None or draft.type_id is None:
+        return Facts()
+    target: str | None = None
+    if state is S.ENTERING_TARGET and trigger == "text":
+        target = str(kwargs["text"])
+    elif (state, trigger) in ((S.REVIEWING, "submit"), (S.CONFIRMING, "confirm")):
+        target = draft.target
+    if target is None:
+        return Facts()
+    duplicate = step.tx.find_open_complaint(
+        user.user_id, draft.type_id, filing.normalise_target(target)
     )
+    submitting = trigger == "confirm" or (trigger == "submit" and not user.confirm_twice)
+    number = fresh_number(step) if submitting and duplicate is None else None
+    return Facts(duplicate_of=duplicate, number=number)
 
 
-def settings_menu(user: UserRecord, *, edit: bool = False) -> Reply:
-    toggle = "off" if user.confirm_twice else "on"
-    return Reply(
-        "settings.menu",
-        {"confirm": Ref("settings.on" if user.confirm_twice else "settings.off")},
-        buttons=(
-            (Button(f"settings.button.confirm_{toggle}", "confirm_twice", toggle, scope="m"),),
-        ),
-        edit=edit,
-    )
+def fresh_number(step: Step, unused: Callable[[str], bool] | None = None) -> str:
+    """A random number not used yet (by a complaint, unless `unused` says otherwise)."""
+    is_unused = unused or (lambda n: step.tx.get_complaint(n) is None)
+    for _ in range(8):
+        number = step.rules.new_number(step.now)
+        if is_unused(number):
+            return number
+    raise RuntimeError("could not draw an unused number")  # pragma: no cover
+
+
+def out_of_place(step: Step, model: FilingModel, event: Event) -> None:
+    """The event means nothing in this state: say what the step expects; change nothing."""
+    where = Ref(f"filing.step.{model.state.value}")
+    if isinstance(event, Command):
+        step.reply(Reply("errors.command_out_of_place", {"step": where}))
+    elif isinstance(event, Tap):
+        step.notice("errors.button_invalid", alert=True)
+    elif isinstance(event, Unsupported):
+        step.reply(Reply("errors.unsupported", {"step": where}))
+    elif model.state is S.IDLE:
+        step.reply(filing.prompt(model))
+    elif isinstance(event, Text):
+        step.reply(Reply("errors.use_buttons"))
+        step.reply(filing.prompt(model))
+    else:
+        step.reply(Reply("errors.media_not_expected", {"step": where}))
+
+
+def collect(items: list[Reply | Notice | DomainEvent], out: Outcome) -> None:
+    for item in items:
+        if isinstance(item, Reply):
+            out.replies.append(item)
+        elif isinstance(item, Notice):
+            out.notice = item
+        else:
+            out.events.append(item)

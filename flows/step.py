@@ -1,0 +1,83 @@
+"""`Step`: everything one update's handlers may use, inside its one transaction.
+
+Handlers are plain functions `(step, event) -> None` that read `step.user`, replace it with a
+changed copy, write through `step.tx`, and append to `step.out`. The engine saves the user and
+commits once they return. `notify` writes to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flows.catalog import Catalog
+from flows.ports import Tx
+from flows.records import AuditEntry, Notification, Task, UserRecord
+from flows.replies import DomainEvent, Notice, Outcome, Reply
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The desk's configuration, built once at start-up."""
+
+    catalog: Catalog
+    new_number: Callable[[datetime], str]  # draws a random, readable number
+    default_language: str = "zh-CN"
+    operators: frozenset[int] = frozenset()
+
+
+@dataclass
+class Step:
+    tx: Tx
+    now: datetime
+    rules: Rules
+    user: UserRecord
+    out: Outcome
+    nonce_bump: bool = field(default=False)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.rules.catalog
+
+    @property
+    def is_operator(self) -> bool:
+        return self.user.user_id in self.rules.operators
+
+    def reply(self, reply: Reply) -> None:
+        self.out.replies.append(reply)
+
+    def notice(self, key: str, *, alert: bool = False, **params: Any) -> None:
+        self.out.notice = Notice(key, params, alert)
+
+    def event(self, name: str, **data: Any) -> None:
+        self.out.events.append(DomainEvent(name, data))
+
+    def notify(self, user_id: int, key: str, **params: Any) -> None:
+        """Tell someone else (durably: the outbox row commits with this update)."""
+        self.tx.enqueue(Notification(user_id=user_id, key=key, params=params, created_at=self.now))
+
+    def audit(self, action: str, subject: str = "", detail: str = "") -> None:
+        self.tx.audit(
+            AuditEntry(
+                at=self.now, actor=self.user.user_id, action=action, subject=subject, detail=detail
+            )
+        )
+
+    def update(self, **changes: Any) -> None:
+        self.user = self.user.model_copy(update=changes)
+
+    def set_task(self, task: Task | None) -> None:
+        """Open, move or end a task; buttons drawn for its previous prompt become stale."""
+        self.update(task=task)
+        self.nonce_bump = True
+
+    def refuse_non_operator(self, what: str) -> bool:
+        """True (and refused, logged, audited) unless the sender is an operator."""
+        if self.is_operator:
+            return False
+        self.audit("refused", detail=what)
+        self.event("operator.refused", user_id=self.user.user_id, what=what)
+        self.reply(Reply("errors.not_operator"))
+        return True
