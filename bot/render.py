@@ -15,7 +15,7 @@ from telegram.error import BadRequest
 
 from bot.i18n import Markup, Translator, plain
 from flows import callback
-from flows.replies import Button, Outcome, Ref, Reply
+from flows.replies import Button, Lines, Outcome, Ref, Reply
 
 
 class Renderer:
@@ -31,6 +31,8 @@ class Renderer:
     def _param(self, language: str, value: Any) -> Any:
         if isinstance(value, Ref):
             return Markup(self.text(language, value.key, value.params))
+        if isinstance(value, Lines):
+            return Markup("\n".join(self._param(language, v) for v in value.items))
         if isinstance(value, tuple) and all(isinstance(v, Ref) for v in value):
             separator = self.tr.text(language, "list.separator")
             return Markup(separator.join(self._param(language, v) for v in value))

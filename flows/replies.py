@@ -26,6 +26,13 @@ class Ref:
 
 
 @dataclass(frozen=True, slots=True)
+class Lines:
+    """A parameter rendered as one line per item (a timeline, a list of materials)."""
+
+    items: tuple[Ref, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Button:
     """A button labelled by message `key` that, when tapped, fires `action` with `arg`.
 

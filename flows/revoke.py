@@ -1,13 +1,326 @@
-"""The revocation request: reason, account kind, materials, confirm (being built)."""
+"""The revocation request (the operator channel): reason -> account kind -> the materials that
+reason and kind require, one at a time, with the format the person is told -> confirm -> a
+request number. A minor's request is not taken: a guardian must go in person (article 002).
+
+A task on top of the filing flow (`Task(flow="revoke")`), run on its own shared machine. The
+policy is asked again at confirmation, so a window that closed meanwhile is respected.
+"""
 
 from __future__ import annotations
 
-from flows.events import Event
+from datetime import datetime
+from enum import Enum
+from typing import Any, cast
+
+from transitions import EventData, Machine
+
+from flows import filing, policy
+from flows.calendar import month_bounds
+from flows.catalog import Limits
+from flows.events import Command, Event, Forward, Media, Tap, Text, Unsupported
+from flows.policy import Channel, History
+from flows.records import (
+    AccountKind,
+    EvidenceItem,
+    RevocationReason,
+    RevocationRequest,
+    Task,
+    TimelineEntry,
+)
+from flows.replies import Button, Lines, Notice, Ref, Reply
 from flows.step import Step
 
 FLOW = "revoke"
-BUTTONS: frozenset[str] = frozenset()
+
+
+class R(Enum):
+    REASON = "reason"
+    ACCOUNT = "account"
+    MATERIAL = "material"
+    CONFIRM = "confirm"
+
+
+BUTTONS = frozenset({"reason", "account", "back", "confirm", "cancel"})
+
+
+class RevokeModel:
+    __slots__ = ("data", "done", "limits", "materials", "replies", "state", "submit")
+
+    def __init__(self, task: Task, limits: Limits) -> None:
+        self.state = R(task.state)
+        self.data: dict[str, Any] = dict(task.data)
+        self.materials = task.materials
+        self.limits = limits
+        self.replies: list[Reply | Notice] = []
+        self.done = False
+        self.submit = False
+
+    @property
+    def needed(self) -> list[str]:
+        return list(self.data.get("needed", []))
+
+
+def _m(ev: EventData) -> RevokeModel:
+    return cast(RevokeModel, ev.model)
+
+
+def valid_reason(ev: EventData) -> bool:
+    return ev.kwargs.get("arg") in {r.value for r in RevocationReason}
+
+
+def valid_account(ev: EventData) -> bool:
+    return ev.kwargs.get("arg") in {k.value for k in AccountKind if k is not AccountKind.MINOR}
+
+
+def is_minor(ev: EventData) -> bool:
+    return bool(ev.kwargs.get("arg") == AccountKind.MINOR.value)
+
+
+def material_problem(ev: EventData) -> Ref | None:
+    m = _m(ev)
+    item: EvidenceItem = ev.kwargs["item"]
+    key = m.needed[len(m.materials)]
+    kinds = policy.material_kinds(key)
+    if item.file_id is None or item.kind not in kinds:
+        return Ref("revoke.material_wrong_kind", {"kinds": filing.kinds_list(kinds)})
+    if item.size is not None and item.size > m.limits.max_file_bytes:
+        return Ref("filing.evidence_too_big", {"size": filing._mb(item.size), "limit": "20.0"})
+    return None
+
+
+def material_ok(ev: EventData) -> bool:
+    return material_problem(ev) is None
+
+
+def last_material(ev: EventData) -> bool:
+    m = _m(ev)
+    return len(m.materials) + 1 >= len(m.needed)
+
+
+def set_reason(ev: EventData) -> None:
+    _m(ev).data["reason"] = ev.kwargs["arg"]
+
+
+def set_account(ev: EventData) -> None:
+    """Work out the materials this reason and account kind require."""
+    m = _m(ev)
+    m.data["account"] = ev.kwargs["arg"]
+    complaint = ev.kwargs["complaint"]
+    needed = policy.required_materials(
+        RevocationReason(m.data["reason"]), AccountKind(m.data["account"]), complaint
+    )
+    m.data["needed"] = list(needed or ())
+    m.materials = ()
+
+
+def minor_refused(ev: EventData) -> None:
+    m = _m(ev)
+    m.done = True
+    m.replies.append(Reply("revoke.minor"))
+
+
+def add_material(ev: EventData) -> None:
+    m = _m(ev)
+    m.materials = (*m.materials, ev.kwargs["item"])
+
+
+def material_rejected(ev: EventData) -> None:
+    problem = material_problem(ev)
+    assert problem is not None
+    _m(ev).replies.append(Reply(problem.key, problem.params))
+
+
+def clear_materials(ev: EventData) -> None:
+    _m(ev).materials = ()
+
+
+def invalid_choice(ev: EventData) -> None:
+    _m(ev).replies.append(Notice("errors.button_invalid", alert=True))
+
+
+def submit(ev: EventData) -> None:
+    _m(ev).submit = True
+
+
+def cancel(ev: EventData) -> None:
+    m = _m(ev)
+    m.done = True
+    m.replies.append(Reply("task.cancelled", {"step": Ref("task.revoke")}))
+
+
+REASON, ACCOUNT, MATERIAL, CONFIRM = R
+TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": "reason", "source": REASON, "dest": ACCOUNT, "conditions": valid_reason, "before": set_reason},
+    {"trigger": "reason", "source": REASON, "dest": None, "after": invalid_choice},
+    {"trigger": "account", "source": ACCOUNT, "dest": None, "conditions": is_minor, "after": minor_refused},
+    {"trigger": "account", "source": ACCOUNT, "dest": MATERIAL, "conditions": valid_account, "before": set_account},
+    {"trigger": "account", "source": ACCOUNT, "dest": None, "after": invalid_choice},
+    {"trigger": "file", "source": MATERIAL, "dest": CONFIRM, "conditions": [material_ok, last_material], "before": add_material},
+    {"trigger": "file", "source": MATERIAL, "dest": None, "conditions": material_ok, "after": add_material},
+    {"trigger": "file", "source": MATERIAL, "dest": None, "after": material_rejected},
+    {"trigger": "back", "source": ACCOUNT, "dest": REASON},
+    {"trigger": "back", "source": [MATERIAL, CONFIRM], "dest": ACCOUNT, "before": clear_materials},
+    {"trigger": "confirm", "source": CONFIRM, "dest": None, "after": submit},
+    {"trigger": "cancel", "source": list(R), "dest": None, "after": cancel},
+]  # fmt: skip
+
+MACHINE = Machine(
+    model=None,
+    states=R,
+    initial=None,
+    transitions=TRANSITIONS,
+    auto_transitions=False,
+    send_event=True,
+)
+
+_CANCEL = Button("filing.button.cancel", "cancel")
+_BACK = Button("filing.button.back", "back")
+
+
+def question(task: Task) -> Reply:
+    """What the task's current state asks."""
+    state = R(task.state)
+    if state is R.REASON:
+        rows = tuple(
+            (Button(f"revoke.reason.{r.value}", "reason", r.value),) for r in RevocationReason
+        )
+        return Reply("revoke.ask_reason", buttons=(*rows, (_CANCEL,)))
+    if state is R.ACCOUNT:
+        rows = tuple((Button(f"revoke.account.{k.value}", "account", k.value),) for k in AccountKind)
+        return Reply("revoke.ask_account", buttons=(*rows, (_BACK, _CANCEL)))
+    needed: list[str] = list(task.data.get("needed", []))
+    if state is R.MATERIAL:
+        key = needed[len(task.materials)]
+        return Reply(
+            "revoke.ask_material",
+            {
+                "n": len(task.materials) + 1,
+                "total": len(needed),
+                "material": Ref(f"material.{key}"),
+                "howto": Ref(f"material.{key}.howto"),
+            },
+            ((_BACK, _CANCEL),),
+        )
+    return Reply(
+        "revoke.confirm",
+        {
+            "number": task.data["number"],
+            "reason": Ref(f"revoke.reason.{task.data['reason']}"),
+            "account": Ref(f"revoke.account.{task.data['account']}"),
+            "materials": Lines(tuple(Ref(f"material.{k}") for k in needed)),
+        },
+        ((Button("revoke.button.send", "confirm"),), (_BACK, _CANCEL)),
+    )
+
+
+def prompt(step: Step) -> None:
+    assert step.user.task is not None
+    step.reply(question(step.user.task))
 
 
 def on_event(step: Step, event: Event) -> None:
+    """An event while the revocation-request task is open."""
+    task = step.user.task
+    assert task is not None
+    complaint = step.tx.get_complaint(str(task.data["number"]))
+    if complaint is None or complaint.user_id != step.user.user_id:
+        step.set_task(None)  # cannot happen through buttons; a stale task is simply dropped
+        return
+    trigger, kwargs = _trigger(event, step.now)
+    if trigger == "repeat":
+        prompt(step)
+        return
+    if trigger is None or trigger not in MACHINE.get_triggers(R(task.state).name):
+        if isinstance(event, Tap):
+            step.notice("errors.button_invalid", alert=True)
+        elif isinstance(event, Unsupported):
+            step.reply(Reply("errors.unsupported", {"step": Ref("task.revoke")}))
+        else:
+            step.reply(Reply("revoke.use_buttons_or_file"))
+            prompt(step)
+        return
+    model = RevokeModel(task, step.catalog.limits)
+    MACHINE.events[trigger].trigger(model, complaint=complaint, **kwargs)
+    for item in model.replies:
+        if isinstance(item, Notice):
+            step.out.notice = item
+        else:
+            step.reply(item)
+    if model.submit:
+        _submit(step, task.model_copy(update={"data": model.data, "materials": model.materials}))
+        return
+    if model.done:
+        step.set_task(None)
+        return
+    moved = model.state.value != task.state or model.materials != task.materials
+    new_task = task.model_copy(
+        update={"state": model.state.value, "data": model.data, "materials": model.materials}
+    )
+    if moved:
+        step.set_task(new_task)
+        prompt(step)
+
+
+def _trigger(event: Event, now: datetime) -> tuple[str | None, dict[str, Any]]:
+    if isinstance(event, Command):
+        return ("repeat", {}) if event.name == "repeat" else (None, {})
+    if isinstance(event, Tap):
+        return (event.action, {"arg": event.arg}) if event.action in BUTTONS else (None, {})
+    if isinstance(event, Media | Forward):
+        return "file", {"item": filing.evidence_item(event, now)}
+    if isinstance(event, Text):
+        return "text", {}
+    return None, {}
+
+
+def _submit(step: Step, task: Task) -> None:
+    """Confirmed: ask the policy once more, then file the request and tell the operators."""
+    number = str(task.data["number"])
+    complaint = step.tx.get_complaint(number)
+    assert complaint is not None
+    ctype = step.catalog.type(complaint.type_id)
+    assert ctype is not None
+    start, end = month_bounds(step.now)
+    existing = step.tx.open_request_for(number)
+    history = History(
+        revocations_this_month=step.tx.revocations_in(step.user.user_id, start, end),
+        open_request=existing.number if existing else None,
+    )
+    decision = policy.decide(ctype, complaint, step.now, history, step.catalog.limits)
     step.set_task(None)
+    if decision.channel is not Channel.OPERATOR:
+        step.reply(Reply("revoke.no_longer", {"rule": Ref(decision.rule)}))
+        return
+    from flows.engine import fresh_number
+
+    request_number = "R" + fresh_number(step, lambda n: step.tx.get_request("R" + n) is None)
+    request = RevocationRequest(
+        number=request_number,
+        complaint_number=number,
+        user_id=step.user.user_id,
+        reason=RevocationReason(task.data["reason"]),
+        account_kind=AccountKind(task.data["account"]),
+        materials=task.materials,
+        flagged=decision.flagged,
+        created_at=step.now,
+    )
+    step.tx.insert_request(request)
+    entry = TimelineEntry(
+        at=step.now, kind="revocation_requested", actor=step.user.user_id, text=request_number
+    )
+    step.tx.update_complaint(
+        complaint.model_copy(
+            update={"timeline": (*complaint.timeline, entry), "version": complaint.version + 1}
+        ),
+        complaint.version,
+    )
+    for operator_id in sorted(step.rules.operators):
+        step.notify(
+            operator_id,
+            "operator.new_request",
+            number=request_number,
+            complaint=number,
+            flagged=Ref("operator.flagged" if decision.flagged else "operator.not_flagged"),
+        )
+    step.event("revocation.requested", number=request_number, complaint=number)
+    step.reply(Reply("revoke.submitted", {"number": request_number, "complaint": number}))
