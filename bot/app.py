@@ -15,15 +15,18 @@ from functools import partial
 from typing import Any, TypeAlias
 
 from telegram import BotCommand, Update
+from telegram.error import Forbidden
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot.background import Outbox, Sweeper
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator, plain
 from bot.inbound import to_inbound
 from bot.processor import PerUserProcessor
 from bot.render import Renderer
+from flows import delivery
 from flows.catalog import Catalog, load_catalog
 from flows.engine import MENU_COMMANDS, Desk
 from flows.step import Rules
@@ -53,6 +56,8 @@ class Runtime:
     renderer: Renderer
     sinks: list[EventSink] = field(default_factory=list)
     store_: Store | None = None
+    outbox: Outbox | None = None
+    sweeper: Sweeper | None = None
 
     @property
     def store(self) -> Store:
@@ -80,7 +85,14 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = await rt.store.transact(partial(rt.desk.handle, inbound=inbound, now=now))
     for event in outcome.events:
         rt.publish(event)
-    await rt.renderer.deliver(context.bot, inbound.user.id, outcome, update.callback_query)
+    if outcome.notified and rt.outbox is not None:
+        rt.outbox.kick()
+    try:
+        await rt.renderer.deliver(context.bot, inbound.user.id, outcome, update.callback_query)
+    except Forbidden:  # they blocked the bot while we were answering: remember it, no error
+        await rt.store.transact(
+            partial(delivery.blocked, user_id=inbound.user.id, notification_id=None, now=now)
+        )
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -114,9 +126,7 @@ def build_application(
     rt = Runtime(
         settings=settings,
         clock=clock,
-        desk=Desk(
-            Rules(catalog, random_number, settings.default_language, settings.operator_ids)
-        ),
+        desk=Desk(Rules(catalog, random_number, settings.default_language, settings.operator_ids)),
         renderer=Renderer(translator or Translator.load()),
         sinks=list(sinks or []),
     )
@@ -128,8 +138,15 @@ def build_application(
                 for c in MENU_COMMANDS
             ]
             await app.bot.set_my_commands(commands, language_code=code)
-        rt.store_ = await SqliteStore.open(settings.database, now=clock.now())  # last: nothing
-        # after it can fail and leave its thread running
+        rt.store_ = await SqliteStore.open(settings.database, now=clock.now())  # nothing after
+        # this may fail, or the store's thread would keep the process alive
+        rt.outbox = Outbox(rt, app.bot)
+        rt.sweeper = Sweeper(rt, rt.outbox, interval=settings.sweep_seconds)
+        rt.sweeper.start()
+
+    async def post_stop(app: AnyApp) -> None:
+        if rt.sweeper is not None:
+            await rt.sweeper.stop()
 
     async def post_shutdown(app: AnyApp) -> None:
         if rt.store_ is not None:
@@ -141,7 +158,7 @@ def build_application(
     builder = builder.token(token or "123456:FAKE-TOKEN-FOR-THE-LOCAL-FAKE-TELEGRAM")
     if request is not None:  # the fake Telegram: updates are delivered, not polled
         builder = builder.request(request).get_updates_request(request).updater(None)
-    app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    app = builder.post_init(post_init).post_stop(post_stop).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     operator_ids: frozenset[int] = frozenset()
     default_language: str = "zh-CN"
     log_level: str = "INFO"
+    sweep_seconds: float = Field(default=60.0, gt=0)  # the longest the deadline sweeper sleeps
 
     @field_validator("operator_ids", mode="before")
     @classmethod

@@ -117,8 +117,7 @@ def detail(step: Step, complaint: ComplaintRecord, *, edit: bool = True) -> Repl
     v = view(step, complaint)
     timeline = Lines(
         tuple(
-            Ref(f"timeline.{e.kind}", {"at": at(e.at), "text": e.text})
-            for e in complaint.timeline
+            Ref(f"timeline.{e.kind}", {"at": at(e.at), "text": e.text}) for e in complaint.timeline
         )
     )
     buttons: list[tuple[Button, ...]] = []

@@ -88,3 +88,33 @@ class Outcome:
     notice: Notice | None = None
     events: list[DomainEvent] = field(default_factory=list)
     duplicate: bool = False
+    notified: bool = False  # outbox rows were written: the sender should run
+
+
+def params_to_json(params: Params) -> dict[str, Any]:
+    """Parameters as JSON-safe data (for the outbox): Refs and Lines become tagged dicts."""
+    return {name: _encode(value) for name, value in params.items()}
+
+
+def params_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _decode(value) for name, value in data.items()}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Ref):
+        return {"$ref": value.key, "params": params_to_json(value.params)}
+    if isinstance(value, Lines):
+        return {"$lines": [_encode(item) for item in value.items]}
+    if isinstance(value, tuple):
+        return {"$list": [_encode(item) for item in value]}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and "$ref" in value:
+        return Ref(value["$ref"], params_from_json(value.get("params", {})))
+    if isinstance(value, dict) and "$lines" in value:
+        return Lines(tuple(_decode(item) for item in value["$lines"]))
+    if isinstance(value, dict) and "$list" in value:
+        return tuple(_decode(item) for item in value["$list"])
+    return value

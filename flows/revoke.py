@@ -186,7 +186,9 @@ def question(task: Task) -> Reply:
         )
         return Reply("revoke.ask_reason", buttons=(*rows, (_CANCEL,)))
     if state is R.ACCOUNT:
-        rows = tuple((Button(f"revoke.account.{k.value}", "account", k.value),) for k in AccountKind)
+        rows = tuple(
+            (Button(f"revoke.account.{k.value}", "account", k.value),) for k in AccountKind
+        )
         return Reply("revoke.ask_account", buttons=(*rows, (_BACK, _CANCEL)))
     needed: list[str] = list(task.data.get("needed", []))
     if state is R.MATERIAL:

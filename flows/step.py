@@ -15,7 +15,11 @@ from typing import Any
 from flows.catalog import Catalog
 from flows.ports import Tx
 from flows.records import AuditEntry, Notification, Task, UserRecord
-from flows.replies import DomainEvent, Notice, Outcome, Reply
+from flows.replies import DomainEvent, Notice, Outcome, Reply, params_to_json
+
+
+def notification(user_id: int, key: str, now: datetime, **params: Any) -> Notification:
+    return Notification(user_id=user_id, key=key, params=params_to_json(params), created_at=now)
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,8 @@ class Step:
 
     def notify(self, user_id: int, key: str, **params: Any) -> None:
         """Tell someone else (durably: the outbox row commits with this update)."""
-        self.tx.enqueue(Notification(user_id=user_id, key=key, params=params, created_at=self.now))
+        self.tx.enqueue(notification(user_id, key, self.now, **params))
+        self.out.notified = True
 
     def audit(self, action: str, subject: str = "", detail: str = "") -> None:
         self.tx.audit(

@@ -72,6 +72,87 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        "0002_complaint_life",
+        """
+        ALTER TABLE users ADD COLUMN task TEXT;
+        ALTER TABLE users ADD COLUMN blocked_bot INTEGER NOT NULL DEFAULT 0;
+
+        ALTER TABLE complaints ADD COLUMN review_due_at TEXT;
+        ALTER TABLE complaints ADD COLUMN revocable_until TEXT;
+        ALTER TABLE complaints ADD COLUMN remind_at TEXT;
+        ALTER TABLE complaints ADD COLUMN operator_id INTEGER;
+        ALTER TABLE complaints ADD COLUMN result_text TEXT;
+        ALTER TABLE complaints ADD COLUMN reviews_requested INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE complaints ADD COLUMN loss_reported INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE complaints ADD COLUMN revoked_at TEXT;
+        ALTER TABLE complaints ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+        -- Partial: a deadline is cleared once it has fired, so most rows stay out of these.
+        CREATE INDEX complaints_review_due_at
+            ON complaints (review_due_at) WHERE review_due_at IS NOT NULL;
+        CREATE INDEX complaints_remind_at
+            ON complaints (remind_at) WHERE remind_at IS NOT NULL;
+        CREATE INDEX complaints_stage_submitted ON complaints (stage, submitted_at);
+
+        -- A complaint's timeline, append-only, in `position` order.
+        CREATE TABLE complaint_events (
+            id INTEGER PRIMARY KEY,
+            complaint_number TEXT NOT NULL
+                REFERENCES complaints (number) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            actor INTEGER,
+            text TEXT NOT NULL DEFAULT '',
+            UNIQUE (complaint_number, position)
+        );
+        CREATE INDEX complaint_events_kind_actor_at ON complaint_events (kind, actor, at);
+
+        CREATE TABLE revocation_requests (
+            number TEXT PRIMARY KEY,
+            complaint_number TEXT NOT NULL
+                REFERENCES complaints (number) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            account_kind TEXT NOT NULL,
+            materials TEXT NOT NULL DEFAULT '[]',
+            flagged INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'open',
+            created_at TEXT NOT NULL,
+            decided_at TEXT,
+            decided_by INTEGER,
+            decision_text TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX revocation_requests_complaint_status
+            ON revocation_requests (complaint_number, status);
+        CREATE INDEX revocation_requests_user_created
+            ON revocation_requests (user_id, created_at);
+        CREATE INDEX revocation_requests_open
+            ON revocation_requests (flagged DESC, created_at) WHERE status = 'open';
+
+        -- Transactional outbox: written with the change that causes it, sent after commit.
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
+
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX audit_subject_at ON audit (subject, at);
+        CREATE INDEX audit_at ON audit (at);
+        """,
+    ),
 ]
 
 _LEDGER = """

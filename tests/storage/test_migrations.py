@@ -28,9 +28,20 @@ def tables(conn: sqlite3.Connection) -> set[str]:
 
 def test_fresh_database_gets_every_migration(conn: sqlite3.Connection) -> None:
     assert apply_migrations(conn, NOW) == [name for name, _ in MIGRATIONS]
-    assert {"users", "processed_updates", "complaints", "evidence", "migrations"} <= tables(conn)
+    assert {
+        "users",
+        "processed_updates",
+        "complaints",
+        "evidence",
+        "complaint_events",
+        "revocation_requests",
+        "outbox",
+        "audit",
+        "migrations",
+    } <= tables(conn)
     assert conn.execute("SELECT name, applied_at FROM migrations").fetchall() == [
-        ("0001_initial", NOW)
+        ("0001_initial", NOW),
+        ("0002_complaint_life", NOW),
     ]
     assert not conn.in_transaction
 
@@ -38,30 +49,31 @@ def test_fresh_database_gets_every_migration(conn: sqlite3.Connection) -> None:
 def test_rerun_applies_nothing(conn: sqlite3.Connection) -> None:
     apply_migrations(conn, NOW)
     assert apply_migrations(conn, "later") == []
-    assert applied_migrations(conn) == ["0001_initial"]
+    assert applied_migrations(conn) == ["0001_initial", "0002_complaint_life"]
 
 
 def test_later_migrations_are_appended(conn: sqlite3.Connection) -> None:
     apply_migrations(conn, NOW)
-    extended = [*MIGRATIONS, ("0002_outbox", "CREATE TABLE outbox (id INTEGER PRIMARY KEY);")]
-    assert apply_migrations(conn, "later", extended) == ["0002_outbox"]
-    assert "outbox" in tables(conn)
-    assert applied_migrations(conn) == ["0001_initial", "0002_outbox"]
+    extended = [*MIGRATIONS, ("9999_extra", "CREATE TABLE extra (id INTEGER PRIMARY KEY);")]
+    assert apply_migrations(conn, "later", extended) == ["9999_extra"]
+    assert "extra" in tables(conn)
+    assert applied_migrations(conn) == [*(name for name, _ in MIGRATIONS), "9999_extra"]
 
 
 def test_failing_migration_rolls_back_and_is_not_recorded(conn: sqlite3.Connection) -> None:
     broken = [
         *MIGRATIONS,
-        ("0002_half_done", "CREATE TABLE half (x INTEGER); INSERT INTO half VALUES (1); BROKEN;"),
+        ("9999_half_done", "CREATE TABLE half (x INTEGER); INSERT INTO half VALUES (1); BROKEN;"),
     ]
     with pytest.raises(sqlite3.OperationalError):
         apply_migrations(conn, NOW, broken)
     assert not conn.in_transaction
     assert "half" not in tables(conn)
-    assert applied_migrations(conn) == ["0001_initial"]  # the good one before it stays
+    # the good ones before it stay
+    assert applied_migrations(conn) == [name for name, _ in MIGRATIONS]
 
-    fixed = [*MIGRATIONS, ("0002_half_done", "CREATE TABLE half (x INTEGER);")]
-    assert apply_migrations(conn, NOW, fixed) == ["0002_half_done"]
+    fixed = [*MIGRATIONS, ("9999_half_done", "CREATE TABLE half (x INTEGER);")]
+    assert apply_migrations(conn, NOW, fixed) == ["9999_half_done"]
 
 
 def test_duplicate_names_refused(conn: sqlite3.Connection) -> None:

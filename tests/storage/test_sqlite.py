@@ -13,7 +13,16 @@ import aiosqlite
 import pytest
 
 from flows.ports import Tx
-from flows.records import UserRecord
+from flows.records import (
+    ComplaintRecord,
+    EvidenceItem,
+    EvidenceKind,
+    Notification,
+    Stage,
+    TimelineEntry,
+    UserRecord,
+)
+from storage.migrations import MIGRATIONS, apply_migrations
 from storage.sqlite import SqliteStore
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -31,7 +40,7 @@ async def test_data_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "dir" / "desk.sqlite3"
     store = await SqliteStore.open(path, now=T0)
     try:
-        assert store.migrations_applied == ["0001_initial"]
+        assert store.migrations_applied == ["0001_initial", "0002_complaint_life"]
         await store.transact(lambda tx: tx.save_user(user(1), expected_version=0))
         await store.transact(lambda tx: tx.claim_update(77, T0))
     finally:
@@ -130,3 +139,148 @@ async def test_open_closes_connection_when_setup_fails(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database file" * 100)
     with pytest.raises(sqlite3.DatabaseError):
         await SqliteStore.open(path)  # an unclosed connection would fail via ResourceWarning
+
+
+def filed(number: str, evidence: int = 2, events: int = 2) -> ComplaintRecord:
+    return ComplaintRecord(
+        number=number,
+        user_id=1,
+        type_id="fraud",
+        target="@shop",
+        target_key="@shop",
+        description="d",
+        evidence=tuple(
+            EvidenceItem(kind=EvidenceKind.TEXT, text=str(n), received_at=T0)
+            for n in range(evidence)
+        ),
+        language="en",
+        review_due_at=T0,
+        timeline=tuple(TimelineEntry(at=T0, kind=f"k{n}") for n in range(events)),
+        submitted_at=T0,
+    )
+
+
+async def test_lists_of_complaints_cost_three_statements_not_n_plus_one(
+    sqlite_store: SqliteStore,
+) -> None:
+    def setup(tx: Tx) -> None:
+        for n in range(5):
+            tx.insert_complaint(filed(f"C-{n}"))
+
+    await sqlite_store.transact(setup)
+    for work in (
+        lambda tx: tx.complaints_of(1),
+        lambda tx: tx.queue(),
+        lambda tx: tx.due_complaints(T0),
+    ):
+        before = sqlite_store.statements
+        found = await sqlite_store.read(work)
+        assert len(found) == 5
+        assert all(len(c.evidence) == 2 and len(c.timeline) == 2 for c in found)
+        assert sqlite_store.statements == before + 3  # complaints, evidence, events
+
+
+async def test_hot_queries_use_their_indexes(sqlite_store: SqliteStore) -> None:
+    def plan(sql: str) -> Callable[[sqlite3.Connection], str]:
+        def explain(conn: sqlite3.Connection) -> str:
+            rows = conn.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+            return " | ".join(str(row[3]) for row in rows)
+
+        return explain
+
+    plans = {
+        "complaints_review_due_at": "SELECT * FROM complaints "
+        "WHERE review_due_at <= '2' OR remind_at <= '2'",
+        "outbox_pending": "SELECT id FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 5",
+        "complaint_events_kind_actor_at": "SELECT COUNT(*) FROM complaint_events "
+        "WHERE kind = 'revoked' AND actor = 1 AND at >= '1' AND at < '2'",
+        "revocation_requests_user_created": "SELECT COUNT(*) FROM revocation_requests "
+        "WHERE user_id = 1 AND created_at >= '1' AND created_at < '2'",
+        "revocation_requests_complaint_status": "SELECT * FROM revocation_requests "
+        "WHERE complaint_number = 'C-1' AND status = 'open'",
+        "audit_subject_at": "SELECT * FROM audit WHERE subject = 'C-1' ORDER BY at DESC",
+    }
+    for index, sql in plans.items():
+        assert index in await sqlite_store._on_db_thread(plan(sql)), sql
+
+
+async def test_mark_sent_keeps_the_first_sent_at(sqlite_store: SqliteStore) -> None:
+    later = T0.replace(hour=12)
+    await sqlite_store.transact(
+        lambda tx: tx.enqueue(Notification(user_id=1, key="k", created_at=T0))
+    )
+    pending = await sqlite_store.read(lambda tx: tx.pending_notifications())
+    number = pending[0][0].id
+    assert number is not None
+    await sqlite_store.transact(lambda tx: tx.mark_sent([number], T0))
+    await sqlite_store.transact(lambda tx: tx.mark_sent([number], later))
+    sent_at = await sqlite_store._on_db_thread(
+        lambda conn: conn.execute("SELECT sent_at FROM outbox").fetchone()[0]
+    )
+    assert sent_at == "2025-03-01T09:30:00.000000+00:00"
+
+
+async def test_0002_upgrades_a_database_with_data(tmp_path: Path) -> None:
+    """A database made by 0001 alone, with a user and a complaint, upgrades and still loads."""
+    path = tmp_path / "old.sqlite3"
+    stamp = "2025-03-01T09:30:00.000000+00:00"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert apply_migrations(conn, stamp, MIGRATIONS[:1]) == ["0001_initial"]
+        conn.execute(
+            "INSERT INTO users (user_id, language, language_chosen, confirm_twice, state, "
+            "nonce, version, created_at, updated_at) VALUES (1, 'en', 1, 0, 'idle', 3, 4, ?, ?)",
+            (stamp, stamp),
+        )
+        conn.execute(
+            "INSERT INTO complaints (number, user_id, type_id, target, target_key, "
+            "description, language, stage, submitted_at) "
+            "VALUES ('C-1', 1, 'fraud', '@Shop', '@shop', 'd', 'en', 'accepted', ?)",
+            (stamp,),
+        )
+        conn.execute(
+            "INSERT INTO evidence (complaint_number, position, kind, text, received_at) "
+            "VALUES ('C-1', 0, 'text', 'proof', ?)",
+            (stamp,),
+        )
+    finally:
+        conn.close()
+
+    store = await SqliteStore.open(path)
+    try:
+        assert store.migrations_applied == ["0002_complaint_life"]
+        assert await store.read(lambda tx: tx.load_user(1)) == UserRecord(
+            user_id=1,
+            language="en",
+            language_chosen=True,
+            confirm_twice=False,
+            nonce=3,
+            version=4,
+            created_at=T0,
+            updated_at=T0,
+        )
+        old = ComplaintRecord(
+            number="C-1",
+            user_id=1,
+            type_id="fraud",
+            target="@Shop",
+            target_key="@shop",
+            description="d",
+            evidence=(EvidenceItem(kind=EvidenceKind.TEXT, text="proof", received_at=T0),),
+            language="en",
+            stage=Stage.ACCEPTED,
+            submitted_at=T0,
+        )
+        assert await store.read(lambda tx: tx.get_complaint("C-1")) == old  # every default
+        # ... and it takes part in its new life from version 0 on.
+        moved = old.model_copy(
+            update={
+                "stage": Stage.INVESTIGATING,
+                "timeline": (TimelineEntry(at=T0, kind="investigating", actor=7),),
+                "version": 1,
+            }
+        )
+        await store.transact(lambda tx: tx.update_complaint(moved, expected_version=0))
+        assert await store.read(lambda tx: tx.complaints_of(1)) == [moved]
+    finally:
+        await store.close()

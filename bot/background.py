@@ -1,0 +1,120 @@
+"""Work that runs after commit, off the update path: the outbox sender and the deadline sweeper.
+
+- `Outbox.kick()` starts a drain (at most one at a time) of notifications written by updates
+  and by the sweeper. Each row is marked delivered in its own small transaction right after it
+  is sent, so a crash re-sends at most the one message in flight. 403 marks the user as having
+  blocked the bot; 429 waits `retry_after` on the clock and goes on; other errors leave the row
+  for the next drain.
+- `Sweeper` sleeps on the injectable clock until the next stored due time (at most `interval`),
+  then runs `flows.sweeper.sweep` in one transaction and kicks the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, RetryAfter, TelegramError
+
+from flows import delivery
+from flows.replies import params_from_json
+from flows.sweeper import sweep
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+log = logging.getLogger("complaint_desk.background")
+
+
+class Outbox:
+    def __init__(self, rt: Runtime, bot: Bot) -> None:
+        self.rt = rt
+        self.bot = bot
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+
+    def kick(self) -> None:
+        """Drain soon; if a drain is running, it goes round once more."""
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.create_task(self._drain(), name="outbox")
+
+    async def _drain(self) -> None:
+        while True:
+            self._again = False
+            batch = await self.rt.store.read(lambda tx: tx.pending_notifications(50))
+            for note, language in batch:
+                if not await self._send(note.id, note.user_id, note.key, note.params, language):
+                    return
+            if not batch and not self._again:
+                return
+
+    async def _send(
+        self, note_id: int | None, user_id: int, key: str, params: dict[str, object], lang: str
+    ) -> bool:
+        """Send one notification; False to stop this drain (try again later)."""
+        rt = self.rt
+        text = rt.renderer.text(lang, key, params_from_json(params))
+        try:
+            await self.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+        except Forbidden:
+            await rt.store.transact(partial(delivery.blocked, user_id=user_id,
+                                            notification_id=note_id, now=rt.clock.now()))  # fmt: skip
+            return True
+        except RetryAfter as exc:
+            await rt.clock.sleep(_seconds(exc.retry_after))
+            return True  # the row is still pending: the next round sends it
+        except TelegramError:
+            log.warning("notification %s to %s failed; will retry", note_id, user_id, exc_info=True)
+            return False
+        await rt.store.transact(partial(delivery.delivered, notification_id=note_id,
+                                        now=rt.clock.now()))  # fmt: skip
+        return True
+
+
+class Sweeper:
+    def __init__(self, rt: Runtime, outbox: Outbox, interval: float = 60.0) -> None:
+        self.rt = rt
+        self.outbox = outbox
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="sweeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            now = self.rt.clock.now()
+            try:
+                upcoming = await self.rt.store.transact(
+                    partial(sweep, now=now, rules=self.rt.desk.rules)
+                )
+            except Exception:  # keep sweeping: a bad row must not stop every deadline
+                log.exception("sweep failed")
+                upcoming = None
+            self.outbox.kick()
+            await self.rt.clock.sleep(self._wait(now, upcoming))
+
+    def _wait(self, now: datetime, upcoming: datetime | None) -> float:
+        if upcoming is None:
+            return self.interval
+        return min(self.interval, max((upcoming - now).total_seconds(), 0.001))
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
