@@ -65,8 +65,10 @@ class Outbox:
         try:
             await self.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
         except Forbidden:
-            await rt.store.transact(partial(delivery.blocked, user_id=user_id,
-                                            notification_id=note_id, now=rt.clock.now()))  # fmt: skip
+            now = rt.clock.now()
+            await rt.store.transact(
+                partial(delivery.blocked, user_id=user_id, notification_id=note_id, now=now)
+            )
             return True
         except RetryAfter as exc:
             await rt.clock.sleep(_seconds(exc.retry_after))
@@ -74,8 +76,8 @@ class Outbox:
         except TelegramError:
             log.warning("notification %s to %s failed; will retry", note_id, user_id, exc_info=True)
             return False
-        await rt.store.transact(partial(delivery.delivered, notification_id=note_id,
-                                        now=rt.clock.now()))  # fmt: skip
+        now = rt.clock.now()
+        await rt.store.transact(partial(delivery.delivered, notification_id=note_id, now=now))
         return True
 
 

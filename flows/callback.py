@@ -13,7 +13,8 @@ from flows.events import Tap
 from flows.replies import Button
 
 MAX_BYTES = 64
-SCOPES = frozenset({"f", "g", "m"})
+SCOPES = frozenset({"f", "g", "m", "c", "o", "b"})  # conversation, guide, menu, complaints,
+# operator, broadcast
 _PART = re.compile(r"^[a-z_]{1,16}$")
 _ARG = re.compile(r"^[A-Za-z0-9_.\-]{0,40}$")
 

@@ -107,7 +107,8 @@ def can_do(step: Step, decision: Decision) -> Ref:
         )
     if decision.channel is Channel.OPERATOR:
         assert decision.until is not None
-        key = "follow.can.operator_flagged" if decision.flagged else "follow.can.operator"
+        flagged_too = decision.flagged and decision.rule != "policy.rule.risk_review"
+        key = "follow.can.operator_flagged" if flagged_too else "follow.can.operator"
         return Ref(key, {"until": at(decision.until), "rule": Ref(decision.rule)})
     steps = tuple(Ref(k) for k in decision.next_steps) or (Ref("policy.next.none"),)
     return Ref("follow.cannot", {"rule": Ref(decision.rule), "next": Lines(steps)})
@@ -177,7 +178,7 @@ def ask_revoke(step: Step, complaint: ComplaintRecord, _: str) -> None:
 def revoke_now(step: Step, complaint: ComplaintRecord, reason: str) -> None:
     """Revoke at once, if the rules still allow self-service now; recorded with time and reason."""
     v = view(step, complaint)
-    if v.decision.channel is not Channel.SELF_SERVICE or reason not in RevocationReason:
+    if v.decision.channel is not Channel.SELF_SERVICE or reason not in set(RevocationReason):
         step.reply(detail(step, complaint))
         return
     revoked = lifecycle.apply(complaint, "revoke", step.now, actor=step.user.user_id, text=reason)

@@ -12,8 +12,6 @@ compare-and-swap) does. Whether a revocation is *allowed* is `flows.policy`'s qu
 machine only knows in which stages a complaint can still be revoked at all.
 """
 
-# ruff: noqa: E501  (the transition table reads best as one row per line)
-
 from __future__ import annotations
 
 from datetime import datetime, timedelta

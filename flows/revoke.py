@@ -84,7 +84,8 @@ def material_problem(ev: EventData) -> Ref | None:
     if item.file_id is None or item.kind not in kinds:
         return Ref("revoke.material_wrong_kind", {"kinds": filing.kinds_list(kinds)})
     if item.size is not None and item.size > m.limits.max_file_bytes:
-        return Ref("filing.evidence_too_big", {"size": filing._mb(item.size), "limit": "20.0"})
+        limit = filing._mb(m.limits.max_file_bytes)
+        return Ref("filing.evidence_too_big", {"size": filing._mb(item.size), "limit": limit})
     return None
 
 
@@ -198,8 +199,8 @@ def question(task: Task) -> Reply:
             {
                 "n": len(task.materials) + 1,
                 "total": len(needed),
-                "material": Ref(f"material.{key}"),
-                "howto": Ref(f"material.{key}.howto"),
+                "material": Ref(key),
+                "howto": Ref(f"{key}.howto"),
             },
             ((_BACK, _CANCEL),),
         )
@@ -209,7 +210,7 @@ def question(task: Task) -> Reply:
             "number": task.data["number"],
             "reason": Ref(f"revoke.reason.{task.data['reason']}"),
             "account": Ref(f"revoke.account.{task.data['account']}"),
-            "materials": Lines(tuple(Ref(f"material.{k}") for k in needed)),
+            "materials": Lines(tuple(Ref(k) for k in needed)),
         },
         ((Button("revoke.button.send", "confirm"),), (_BACK, _CANCEL)),
     )
