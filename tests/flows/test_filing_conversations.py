@@ -52,7 +52,9 @@ async def send_evidence(actor: Actor, type_id: str, count: int | None = None) ->
             await actor.forward("Scammer", f"message {i}")
 
 
-async def file_to_review(actor: Actor, type_id: str = "friend_report") -> None:
+async def file_to_review(
+    actor: Actor, type_id: str = "friend_report", target: str | None = None
+) -> None:
     """From anywhere: /start, pick the type, continue, target, evidence, description."""
     await actor.send("/start")
     await actor.tap_key("menu.button.file")
@@ -60,7 +62,7 @@ async def file_to_review(actor: Actor, type_id: str = "friend_report") -> None:
     actor.assert_last("filing.guidance")
     await actor.tap_key("filing.button.proceed")
     actor.assert_last("filing.ask_target")
-    await actor.send(TARGETS[type_id])
+    await actor.send(target or TARGETS[type_id])
     actor.assert_last("filing.evidence_status")
     await send_evidence(actor, type_id)
     await actor.tap_key("filing.button.done")

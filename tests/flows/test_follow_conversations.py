@@ -6,19 +6,12 @@ from bot.app import runtime
 from bot.fake.actor import Actor
 from bot.simulator import Simulator
 from flows.records import ComplaintRecord, Stage
-from tests.flows.test_filing_conversations import TARGETS, file_to_review, submit
+from tests.flows.test_filing_conversations import file_to_review, submit
 
 
 async def file(actor: Actor, type_id: str = "friend_report", target: str | None = None) -> str:
-    if target is not None:
-        TARGETS_BACKUP = TARGETS[type_id]
-        TARGETS[type_id] = target
-        try:
-            await file_to_review(actor, type_id)
-        finally:
-            TARGETS[type_id] = TARGETS_BACKUP
-    else:
-        await file_to_review(actor, type_id)
+    """File a complaint of `type_id` (against `target`, or the type's sample) and submit it."""
+    await file_to_review(actor, type_id, target)
     return await submit(actor)
 
 
