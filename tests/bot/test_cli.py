@@ -14,8 +14,14 @@ def test_diagram_prints_the_filing_flow_as_mermaid(capsys: pytest.CaptureFixture
     assert main(["diagram"]) == 0
     out = capsys.readouterr().out
     assert "stateDiagram-v2" in out
-    for edge in ("IDLE --> CHOOSING_TYPE: file", "REVIEWING --> CONFIRMING: submit"):
-        assert edge in out
+    for edge in (
+        "IDLE --> CHOOSING_TYPE: file",
+        "REVIEWING --> CONFIRMING: submit",
+        "PENDING --> MANUAL_REVIEW: auto_review",
+        "RESULT_GIVEN --> REVIEW_REQUESTED: request_review",
+        "ACCOUNT --> MATERIAL: account",
+    ):
+        assert edge in out, edge
 
 
 def test_catalog_check_accepts_the_shipped_catalog(capsys: pytest.CaptureFixture[str]) -> None:
@@ -45,3 +51,14 @@ def test_start_up_stops_on_an_invalid_catalog(
     err = capsys.readouterr().err
     assert "broken.yaml: disclaimer" in err
     assert "broken.yaml: types" in err
+
+
+def test_the_readme_diagram_is_drawn_from_the_machine(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every edge in the README's filing diagram exists in the generated one."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("stateDiagram-v2", 1)[1].split("```", 1)[0]
+    edges = [line.strip() for line in block.splitlines() if "-->" in line]
+    assert len(edges) >= 8
+    main(["diagram", "filing"])
+    generated = {line.strip() for line in capsys.readouterr().out.splitlines()}
+    assert [e for e in edges if e not in generated] == []
