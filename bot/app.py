@@ -14,8 +14,8 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeAlias
 
-from telegram import BotCommand, Update
-from telegram.error import Forbidden
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
@@ -28,11 +28,11 @@ from bot.processor import PerUserProcessor
 from bot.render import Renderer
 from flows import delivery
 from flows.catalog import Catalog, load_catalog
-from flows.engine import MENU_COMMANDS, Desk
-from flows.step import Rules
+from flows.engine import MENU_COMMANDS, OPERATOR_COMMANDS, Desk
 from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
+from flows.step import Rules
 from storage.base import Store
 from storage.sqlite import SqliteStore
 
@@ -112,6 +112,27 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("could not send the apology", exc_info=True)
 
 
+async def publish_commands(bot: Bot, rt: Runtime) -> None:
+    """Telegram's command menu, per language; operators also see theirs, in their chats only."""
+    for language, code in (("en", None), ("zh-CN", "zh")):
+
+        def menu(names: tuple[str, ...], language: str = language) -> list[BotCommand]:
+            return [
+                BotCommand(c, plain(rt.renderer.text(language, f"command.{c}", {}))) for c in names
+            ]
+
+        await bot.set_my_commands(menu(MENU_COMMANDS), language_code=code)
+        for operator_id in sorted(rt.settings.operator_ids):
+            try:
+                await bot.set_my_commands(
+                    menu(MENU_COMMANDS + OPERATOR_COMMANDS),
+                    scope=BotCommandScopeChat(operator_id),
+                    language_code=code,
+                )
+            except BadRequest:  # an operator who never opened the bot: no chat to scope to yet
+                log.warning("no command menu for operator %s (chat not found)", operator_id)
+
+
 def build_application(
     settings: Settings,
     *,
@@ -132,12 +153,7 @@ def build_application(
     )
 
     async def post_init(app: AnyApp) -> None:
-        for language, code in (("en", None), ("zh-CN", "zh")):
-            commands = [
-                BotCommand(c, plain(rt.renderer.text(language, f"command.{c}", {})))
-                for c in MENU_COMMANDS
-            ]
-            await app.bot.set_my_commands(commands, language_code=code)
+        await publish_commands(app.bot, rt)
         rt.store_ = await SqliteStore.open(settings.database, now=clock.now())  # nothing after
         # this may fail, or the store's thread would keep the process alive
         rt.outbox = Outbox(rt, app.bot)

@@ -3,8 +3,10 @@
 - `Outbox.kick()` starts a drain (at most one at a time) of notifications written by updates
   and by the sweeper. Each row is marked delivered in its own small transaction right after it
   is sent, so a crash re-sends at most the one message in flight. 403 marks the user as having
-  blocked the bot; 429 waits `retry_after` on the clock and goes on; other errors leave the row
-  for the next drain.
+  blocked the bot; 429 waits `retry_after` on the clock and goes on; a Bad Request (say, a chat
+  that does not exist) is logged and skipped, so it cannot hold up the rows behind it; network
+  errors and time-outs leave the row for the next drain. (A time-out after Telegram received the
+  message may show it twice: for notifications we prefer that to losing one.)
 - `Sweeper` sleeps on the injectable clock until the next stored due time (at most `interval`),
   then runs `flows.sweeper.sweep` in one transaction and kicks the outbox.
 """
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from flows import delivery
 from flows.replies import params_from_json
@@ -73,7 +75,9 @@ class Outbox:
         except RetryAfter as exc:
             await rt.clock.sleep(_seconds(exc.retry_after))
             return True  # the row is still pending: the next round sends it
-        except TelegramError:
+        except BadRequest:  # permanent (e.g. chat not found): retrying cannot help; skip it
+            log.error("notification %s to %s refused; dropped", note_id, user_id, exc_info=True)
+        except TelegramError:  # transient (network, time-out): keep it, try again later
             log.warning("notification %s to %s failed; will retry", note_id, user_id, exc_info=True)
             return False
         now = rt.clock.now()

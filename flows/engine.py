@@ -53,6 +53,7 @@ TASKS: dict[str, Handler] = {
 }
 # The commands shown in Telegram's menu, in order.
 MENU_COMMANDS = ("start", "mycomplaints", "guide", "settings", "language", "cancel")
+OPERATOR_COMMANDS = ("queue", "open", "requests", "broadcast", "broadcasts")  # operators' chats
 
 
 @dataclass(frozen=True)
