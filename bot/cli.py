@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--json", action="store_true", help="one JSON object per line")
     diagram = sub.add_parser("diagram", help="print each flow as Mermaid stateDiagram-v2")
     diagram.add_argument("flow", nargs="?", help="one flow (default: all)")
+    bench = sub.add_parser("bench", help="updates per second against reference arms")
+    bench.add_argument("--users", type=int, default=200, help="conversations per arm")
     catalog = sub.add_parser("catalog", help="rules catalog tools")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     check = catalog_sub.add_parser("check", help="validate a catalog file")
@@ -40,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         for name in [args.flow] if args.flow else list(FLOWS):
             print(mermaid(name))
         return 0
+    if args.command == "bench":
+        from bot import bench
+
+        return bench.main(args.users)
     if args.command == "catalog":
         try:
             catalog = load_catalog(args.file)
