@@ -220,14 +220,13 @@ async def run(users: int = 200) -> list[Result]:
 
 def report(results: list[Result]) -> str:
     floor = results[0].rate
-    head = f"{'arm':44} {'updates':>8} {'upd/s':>8} {'x A':>6} {'DB hops/upd':>12} {'API calls/upd':>14}"
-    lines = [head]
+    row = "{:44} {:>8} {:>8} {:>6} {:>12} {:>14}"
+    lines = [row.format("arm", "updates", "upd/s", "x A", "DB hops/upd", "API calls/upd")]
     for r in results:
         hops = f"{r.round_trips / r.updates:.2f}" if r.round_trips is not None else "-"
-        calls = r.api_calls / r.updates
-        lines.append(
-            f"{r.arm:44} {r.updates:>8} {r.rate:>8.0f} {floor / r.rate:>6.2f} {hops:>12} {calls:>14.2f}"
-        )
+        calls = f"{r.api_calls / r.updates:.2f}"
+        rate, ratio = f"{r.rate:.0f}", f"{floor / r.rate:.2f}"
+        lines.append(row.format(r.arm, r.updates, rate, ratio, hops, calls))
     return "\n".join(lines)
 
 
