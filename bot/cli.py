@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--db", type=Path, help="SQLite file (default: a fresh temporary one)")
     console.add_argument("--user", type=int, default=1001, help="your Telegram user id")
     console.add_argument("--lang", choices=["zh-CN", "en"], default="zh-CN")
-    console.add_argument("--start-time", type=datetime.fromisoformat, help="ISO 8601, aware")
+    console.add_argument(
+        "--start-time", type=datetime.fromisoformat, help="ISO 8601 (naive = Asia/Shanghai)"
+    )
     console.add_argument("--json", action="store_true", help="one JSON object per line")
     diagram = sub.add_parser("diagram", help="print each flow as Mermaid stateDiagram-v2")
     diagram.add_argument("flow", nargs="?", help="one flow (default: all)")
@@ -67,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run_telegram(settings)
     from bot.console import run_console
 
-    if args.command == "run":
-        return asyncio.run(run_console(settings, sys.stdin, sys.stdout))
+    if args.command == "run":  # no token: the console, on the same SQLite file the bot uses
+        return asyncio.run(run_console(settings, sys.stdin, sys.stdout, db=settings.database))
     return asyncio.run(
         run_console(
             settings,

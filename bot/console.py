@@ -28,7 +28,10 @@ any OPERATOR_IDS from the environment.
 
 Database: `--db PATH` if given; otherwise COMPLAINT_DESK_DB when it is set (the settings'
 `database`, if it was set explicitly rather than defaulted); otherwise a fresh temporary file,
-removed at exit, so a console session never touches the production default.
+removed at exit, so a scripted session always starts from nothing. `make run` (`complaint-desk
+run` without a token) passes the bot's own database (default `data/complaint-desk.sqlite3`), so
+drafts and complaints made there persist. The console's clock restarts at the real time in each
+session while `:advance` moved the previous one forward: stored times can then lie ahead.
 
 Clock: a FakeClock starting at `--start-time` (an aware ISO 8601 time; a naive one is read as
 Asia/Shanghai) or else at the real current time; after that it moves only with `:advance`.

@@ -62,3 +62,20 @@ def test_the_readme_diagram_is_drawn_from_the_machine(capsys: pytest.CaptureFixt
     main(["diagram", "filing"])
     generated = {line.strip() for line in capsys.readouterr().out.splitlines()}
     assert [e for e in edges if e not in generated] == []
+
+
+def test_run_without_a_token_opens_the_console_on_the_bots_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` with no token: the console, on the SQLite file the real bot would use."""
+    seen: dict[str, object] = {}
+
+    async def fake_console(settings: object, stdin: object, stdout: object, **kw: object) -> int:
+        seen.update(kw)
+        return 0
+
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("COMPLAINT_DESK_DB", str(tmp_path / "desk.sqlite3"))
+    monkeypatch.setattr("bot.console.run_console", fake_console)
+    assert main(["run"]) == 0
+    assert seen == {"db": tmp_path / "desk.sqlite3"}
