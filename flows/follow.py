@@ -54,7 +54,21 @@ def complaint_list(step: Step, *, edit: bool = False) -> Reply:
         )
         for c in complaints
     )
-    return Reply("follow.list", {"count": len(complaints)}, rows, edit=edit)
+    items = Lines(
+        tuple(
+            Ref(
+                "follow.item",
+                {
+                    "number": c.number,
+                    "type": _title(step, c),
+                    "stage": Ref(f"stage.{c.stage}"),
+                    "age": span(step.now - c.submitted_at),
+                },
+            )
+            for c in complaints
+        )
+    )
+    return Reply("follow.list", {"count": len(complaints), "items": items}, rows, edit=edit)
 
 
 def on_tap(step: Step, tap: Tap) -> None:

@@ -33,6 +33,9 @@ async def test_detail_counts_down_the_self_service_window(sim: Simulator) -> Non
     user = sim.user(1001, language_code="en")
     number = await file(user)
     await sim.advance(minutes=48)
+    await user.send("/mycomplaints")
+    assert "48 min" in user.last.text  # the list: number, type, stage and age
+    assert user.label("stage.pending") in user.last.text
     await open_detail(user, number)
     assert "1 h 12 min" in user.last.text
     assert user.label("follow.button.revoke") in user.last.labels
