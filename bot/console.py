@@ -238,7 +238,9 @@ class Console:
             )
 
         clock = FakeClock(start)
-        world = FakeTelegram(clock)
+        # Update ids grow across sessions, as Telegram's do: the database remembers the ids it
+        # handled (redeliveries change nothing), so a new session must not start at 1 again.
+        world = FakeTelegram(clock, first_update_id=int(SystemClock().now().timestamp() * 1000))
         world.subscribe(self.message)
         self._sim = await Simulator.start(factory, clock=clock, world=world, raise_errors=False)
         self._sim.translator = translator

@@ -28,8 +28,14 @@ class WorldState:
     """What the world remembers; `FakeTelegram` adds the Bot API, faults and user actions."""
 
     def __init__(
-        self, clock: Clock, bot_id: int = 777000, bot_username: str = "complaint_desk_bot"
+        self,
+        clock: Clock,
+        bot_id: int = 777000,
+        bot_username: str = "complaint_desk_bot",
+        first_update_id: int = 1,
     ) -> None:
+        """`first_update_id`: Telegram never reuses update ids; a world that meets a database
+        from an earlier session (the console) must start past the ids recorded there."""
         self.clock = clock
         self.bot_id = bot_id
         self.bot_username = bot_username
@@ -46,7 +52,7 @@ class WorldState:
         self._unknown: list[str] = []
         self._faults: list[Fault] = []
         self._listeners: list[Listener] = []
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self._query_ids = itertools.count(1)
         self._group_ids = itertools.count(1)
         self._seq = itertools.count(1)
