@@ -7,7 +7,7 @@ due time is cleared with them, so a reminder is sent once, also across restarts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flows import lifecycle, policy
 from flows.calendar import month_bounds
@@ -18,10 +18,13 @@ from flows.step import Rules, notification
 from flows.timefmt import at, span
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+# Telegram keeps an update for at most 24 h; an id seen longer ago than this cannot come back.
+REMEMBER_UPDATES = timedelta(hours=48)
 
 
 def sweep(tx: Tx, now: datetime, rules: Rules, batch: int = 100) -> datetime | None:
     """Fire everything due by `now`; return when the next thing falls due (None: nothing)."""
+    tx.prune_updates(now - REMEMBER_UPDATES)
     for complaint in tx.due_complaints(now, batch):
         updated = _auto_review(tx, complaint, now)
         updated = _remind(tx, updated, now, rules)
