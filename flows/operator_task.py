@@ -15,13 +15,14 @@ from __future__ import annotations
 from enum import Enum, StrEnum
 from typing import Any, cast
 
-from transitions import EventData, Machine
+from transitions import EventData
 
 from flows import lifecycle
 from flows.events import Command, Event, Tap, Text, Unsupported
 from flows.records import ComplaintRecord, RequestStatus, Task, TimelineEntry
-from flows.replies import Button, Notice, Ref, Reply
+from flows.replies import Button, Ref, Reply
 from flows.step import Step
+from flows.task import BACK, CANCEL, TaskFlow, TaskModel, Trigger, drive, task_machine
 
 FLOW = "operator"
 LIMITS = {"result": 1000, "decision": 500}
@@ -39,17 +40,6 @@ class Verdict(StrEnum):
 
 PAST = {Verdict.APPROVE: "approved", Verdict.REJECT: "rejected"}
 BUTTONS = frozenset({"send", "back", "cancel"})
-
-
-class TaskModel:
-    __slots__ = ("data", "done", "replies", "state", "submit")
-
-    def __init__(self, task: Task) -> None:
-        self.state = T(task.state)
-        self.data: dict[str, Any] = dict(task.data)
-        self.replies: list[Reply | Notice] = []
-        self.done = False
-        self.submit = False
 
 
 def _m(ev: EventData) -> TaskModel:
@@ -103,17 +93,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "cancel", "source": list(T), "dest": None, "after": cancel},
 ]  # fmt: skip
 
-MACHINE = Machine(
-    model=None,
-    states=T,
-    initial=None,
-    transitions=TRANSITIONS,
-    auto_transitions=False,
-    send_event=True,
-)
+MACHINE = task_machine(T, TRANSITIONS)
 
-_CANCEL = Button("filing.button.cancel", "cancel")
-_BACK = Button("filing.button.back", "back")
 _SEND = Button("operator.button.send", "send")
 
 
@@ -130,10 +111,10 @@ def question(task: Task) -> Reply:
     if what == "decision":
         params.update(request=data["request"], verdict=Ref(f"operator.verdict.{data['verdict']}"))
     if T(task.state) is T.TEXT:
-        return Reply(f"operator.ask_{what}", params, ((_CANCEL,),))
+        return Reply(f"operator.ask_{what}", params, ((CANCEL,),))
     params.pop("limit")
     params["text"] = data["text"]
-    return Reply(f"operator.confirm_{what}", params, ((_SEND,), (_BACK, _CANCEL)))
+    return Reply(f"operator.confirm_{what}", params, ((_SEND,), (BACK, CANCEL)))
 
 
 def prompt(step: Step) -> None:
@@ -143,40 +124,10 @@ def prompt(step: Step) -> None:
 
 def on_event(step: Step, event: Event) -> None:
     """An event while the operator's task is open (the caller checked they are an operator)."""
-    task = step.user.task
-    assert task is not None
-    trigger, kwargs = _trigger(event)
-    if trigger == "repeat":
-        prompt(step)
-        return
-    if trigger is None or trigger not in MACHINE.get_triggers(T(task.state).name):
-        if isinstance(event, Tap):
-            step.notice("errors.button_invalid", alert=True)
-        elif isinstance(event, Unsupported):
-            step.reply(Reply("errors.unsupported", {"step": Ref("task.operator")}))
-        else:
-            step.reply(Reply("operator.text_expected"))
-        return
-    model = TaskModel(task)
-    MACHINE.events[trigger].trigger(model, **kwargs)
-    for item in model.replies:
-        if isinstance(item, Notice):
-            step.out.notice = item
-        else:
-            step.reply(item)
-    if model.submit:
-        step.set_task(None)
-        FINISH[str(model.data["what"])](step, model.data)
-        return
-    if model.done:
-        step.set_task(None)
-        return
-    if model.state.value != task.state or model.data != task.data:
-        step.set_task(task.model_copy(update={"state": model.state.value, "data": model.data}))
-        prompt(step)
+    drive(step, TASK, event)
 
 
-def _trigger(event: Event) -> tuple[str | None, dict[str, Any]]:
+def _trigger(step: Step, event: Event) -> Trigger:
     if isinstance(event, Command):
         return ("repeat", {}) if event.name == "repeat" else (None, {})
     if isinstance(event, Tap):
@@ -184,6 +135,31 @@ def _trigger(event: Event) -> tuple[str | None, dict[str, Any]]:
     if isinstance(event, Text):
         return "text", {"text": event.text}
     return None, {}
+
+
+def _invalid(step: Step, event: Event) -> None:
+    if isinstance(event, Tap):
+        step.notice("errors.button_invalid", alert=True)
+    elif isinstance(event, Unsupported):
+        step.reply(Reply("errors.unsupported", {"step": Ref("task.operator")}))
+    else:
+        step.reply(Reply("operator.text_expected"))
+
+
+def _finish(step: Step, task: Task) -> None:
+    step.set_task(None)
+    FINISH[str(task.data["what"])](step, task.data)
+
+
+TASK = TaskFlow(
+    machine=MACHINE,
+    states=T,
+    trigger=_trigger,
+    question=question,
+    model=lambda step, task: TaskModel(task, T),
+    on_invalid=_invalid,
+    on_submit=lambda step, task: _finish(step, task),
+)
 
 
 # -- what "send" does --------------------------------------------------------------------------

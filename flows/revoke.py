@@ -8,11 +8,10 @@ policy is asked again at confirmation, so a window that closed meanwhile is resp
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import Enum
 from typing import Any, cast
 
-from transitions import EventData, Machine
+from transitions import EventData
 
 from flows import filing, policy
 from flows.calendar import month_bounds
@@ -29,6 +28,7 @@ from flows.records import (
 )
 from flows.replies import Button, Lines, Notice, Ref, Reply
 from flows.step import Step
+from flows.task import BACK, CANCEL, TaskFlow, TaskModel, Trigger, drive, task_machine
 
 FLOW = "revoke"
 
@@ -43,17 +43,12 @@ class R(Enum):
 BUTTONS = frozenset({"reason", "account", "back", "confirm", "cancel"})
 
 
-class RevokeModel:
-    __slots__ = ("data", "done", "limits", "materials", "replies", "state", "submit")
+class RevokeModel(TaskModel):
+    __slots__ = ("limits",)
 
     def __init__(self, task: Task, limits: Limits) -> None:
-        self.state = R(task.state)
-        self.data: dict[str, Any] = dict(task.data)
-        self.materials = task.materials
+        super().__init__(task, R)
         self.limits = limits
-        self.replies: list[Reply | Notice] = []
-        self.done = False
-        self.submit = False
 
     @property
     def needed(self) -> list[str]:
@@ -165,17 +160,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "cancel", "source": list(R), "dest": None, "after": cancel},
 ]  # fmt: skip
 
-MACHINE = Machine(
-    model=None,
-    states=R,
-    initial=None,
-    transitions=TRANSITIONS,
-    auto_transitions=False,
-    send_event=True,
-)
-
-_CANCEL = Button("filing.button.cancel", "cancel")
-_BACK = Button("filing.button.back", "back")
+MACHINE = task_machine(R, TRANSITIONS)
 
 
 def question(task: Task) -> Reply:
@@ -185,12 +170,12 @@ def question(task: Task) -> Reply:
         rows = tuple(
             (Button(f"revoke.reason.{r.value}", "reason", r.value),) for r in RevocationReason
         )
-        return Reply("revoke.ask_reason", buttons=(*rows, (_CANCEL,)))
+        return Reply("revoke.ask_reason", buttons=(*rows, (CANCEL,)))
     if state is R.ACCOUNT:
         rows = tuple(
             (Button(f"revoke.account.{k.value}", "account", k.value),) for k in AccountKind
         )
-        return Reply("revoke.ask_account", buttons=(*rows, (_BACK, _CANCEL)))
+        return Reply("revoke.ask_account", buttons=(*rows, (BACK, CANCEL)))
     needed: list[str] = list(task.data.get("needed", []))
     if state is R.MATERIAL:
         key = needed[len(task.materials)]
@@ -202,7 +187,7 @@ def question(task: Task) -> Reply:
                 "material": Ref(key),
                 "howto": Ref(f"{key}.howto"),
             },
-            ((_BACK, _CANCEL),),
+            ((BACK, CANCEL),),
         )
     return Reply(
         "revoke.confirm",
@@ -212,7 +197,7 @@ def question(task: Task) -> Reply:
             "account": Ref(f"revoke.account.{task.data['account']}"),
             "materials": Lines(tuple(Ref(k) for k in needed)),
         },
-        ((Button("revoke.button.send", "confirm"),), (_BACK, _CANCEL)),
+        ((Button("revoke.button.send", "confirm"),), (BACK, CANCEL)),
     )
 
 
@@ -229,51 +214,45 @@ def on_event(step: Step, event: Event) -> None:
     if complaint is None or complaint.user_id != step.user.user_id:
         step.set_task(None)  # cannot happen through buttons; a stale task is simply dropped
         return
-    trigger, kwargs = _trigger(event, step.now)
-    if trigger == "repeat":
-        prompt(step)
-        return
-    if trigger is None or trigger not in MACHINE.get_triggers(R(task.state).name):
-        if isinstance(event, Tap):
-            step.notice("errors.button_invalid", alert=True)
-        elif isinstance(event, Unsupported):
-            step.reply(Reply("errors.unsupported", {"step": Ref("task.revoke")}))
-        else:
-            step.reply(Reply("revoke.use_buttons_or_file"))
-            prompt(step)
-        return
-    model = RevokeModel(task, step.catalog.limits)
-    MACHINE.events[trigger].trigger(model, complaint=complaint, **kwargs)
-    for item in model.replies:
-        if isinstance(item, Notice):
-            step.out.notice = item
-        else:
-            step.reply(item)
-    if model.submit:
-        _submit(step, task.model_copy(update={"data": model.data, "materials": model.materials}))
-        return
-    if model.done:
-        step.set_task(None)
-        return
-    moved = model.state.value != task.state or model.materials != task.materials
-    new_task = task.model_copy(
-        update={"state": model.state.value, "data": model.data, "materials": model.materials}
-    )
-    if moved:
-        step.set_task(new_task)
-        prompt(step)
+    drive(step, TASK, event)
 
 
-def _trigger(event: Event, now: datetime) -> tuple[str | None, dict[str, Any]]:
+def _trigger(step: Step, event: Event) -> Trigger:
     if isinstance(event, Command):
         return ("repeat", {}) if event.name == "repeat" else (None, {})
     if isinstance(event, Tap):
-        return (event.action, {"arg": event.arg}) if event.action in BUTTONS else (None, {})
+        if event.action not in BUTTONS:
+            return None, {}
+        task = step.user.task
+        assert task is not None
+        complaint = step.tx.get_complaint(str(task.data["number"]))
+        return event.action, {"arg": event.arg, "complaint": complaint}
     if isinstance(event, Media | Forward):
-        return "file", {"item": filing.evidence_item(event, now)}
+        return "file", {"item": filing.evidence_item(event, step.now)}
     if isinstance(event, Text):
         return "text", {}
     return None, {}
+
+
+def _invalid(step: Step, event: Event) -> None:
+    if isinstance(event, Tap):
+        step.notice("errors.button_invalid", alert=True)
+    elif isinstance(event, Unsupported):
+        step.reply(Reply("errors.unsupported", {"step": Ref("task.revoke")}))
+    else:
+        step.reply(Reply("revoke.use_buttons_or_file"))
+        prompt(step)
+
+
+TASK = TaskFlow(
+    machine=MACHINE,
+    states=R,
+    trigger=_trigger,
+    question=question,
+    model=lambda step, task: RevokeModel(task, step.catalog.limits),
+    on_invalid=_invalid,
+    on_submit=lambda step, task: _submit(step, task),
+)
 
 
 def _submit(step: Step, task: Task) -> None:
