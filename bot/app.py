@@ -20,10 +20,12 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from telegram.request import BaseRequest
 
 from bot.background import Outbox, Sweeper
+from bot.broadcaster import Broadcaster
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator, plain
 from bot.inbound import to_inbound
+from bot.pacer import Pacer
 from bot.processor import PerUserProcessor
 from bot.render import Renderer
 from flows import delivery
@@ -58,6 +60,7 @@ class Runtime:
     store_: Store | None = None
     outbox: Outbox | None = None
     sweeper: Sweeper | None = None
+    broadcaster: Broadcaster | None = None
 
     @property
     def store(self) -> Store:
@@ -159,17 +162,24 @@ def build_application(
         rt.outbox = Outbox(rt, app.bot)
         rt.sweeper = Sweeper(rt, rt.outbox, interval=settings.sweep_seconds)
         rt.sweeper.start()
+        rt.broadcaster = Broadcaster(rt, app.bot, batch=settings.broadcast_batch)
+        rt.sinks.append(rt.broadcaster.on_event)  # confirm / resume kick it, pause stops it
+        rt.broadcaster.start()  # recovers rows left in flight, continues running broadcasts
 
     async def post_stop(app: AnyApp) -> None:
         if rt.sweeper is not None:
             await rt.sweeper.stop()
+        if rt.broadcaster is not None:
+            await rt.broadcaster.stop()
 
     async def post_shutdown(app: AnyApp) -> None:
         if rt.store_ is not None:
             await rt.store_.close()
             rt.store_ = None
 
-    builder = ApplicationBuilder().concurrent_updates(PerUserProcessor())
+    # Every Bot API call goes through the pacer (replies, notifications, broadcasts).
+    pacer = Pacer(clock, settings.broadcast_rate)
+    builder = ApplicationBuilder().rate_limiter(pacer).concurrent_updates(PerUserProcessor())
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     builder = builder.token(token or "123456:FAKE-TOKEN-FOR-THE-LOCAL-FAKE-TELEGRAM")
     if request is not None:  # the fake Telegram: updates are delivered, not polled

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     default_language: str = "zh-CN"
     log_level: str = "INFO"
     sweep_seconds: float = Field(default=60.0, gt=0)  # the longest the deadline sweeper sleeps
+    # Broadcasts (bot/pacer.py, bot/broadcaster.py): messages a second overall, kept under
+    # Telegram's ~30/s so replies keep headroom; recipients claimed per batch.
+    broadcast_rate: float = Field(default=25.0, gt=0, le=30)
+    broadcast_batch: int = Field(default=20, ge=1, le=100)
 
     @field_validator("operator_ids", mode="before")
     @classmethod

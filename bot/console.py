@@ -241,6 +241,7 @@ class Console:
         # Update ids grow across sessions, as Telegram's do: the database remembers the ids it
         # handled (redeliveries change nothing), so a new session must not start at 1 again.
         world = FakeTelegram(clock, first_update_id=int(SystemClock().now().timestamp() * 1000))
+        world.enforce_limits()  # Telegram's flood limits (bot/fake/limits.py), as in production
         world.subscribe(self.message)
         self._sim = await Simulator.start(factory, clock=clock, world=world, raise_errors=False)
         self._sim.translator = translator

@@ -88,6 +88,15 @@ class Renderer:
                 query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
             )
             return True
+        if reply.photo is not None:
+            await bot.send_photo(
+                chat_id,
+                reply.photo,
+                caption=text or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+            return False
         await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         return False
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flows import filing, follow, guide, operator, revoke, settings
+from flows import broadcast, filing, follow, guide, operator, revoke, settings
 from flows.events import Command, Event, Forward, Inbound, Media, Tap, Text, Unsupported
 from flows.filing import Facts, FilingModel, S
 from flows.language import resolve_language
@@ -40,16 +40,20 @@ COMMANDS: dict[str, CommandHandler] = {
     "queue": operator.queue_command,
     "open": operator.open_command,
     "requests": operator.requests_command,
+    "broadcast": broadcast.command,
+    "broadcasts": broadcast.list_command,
 }
 SCOPES: dict[str, TapHandler] = {
     "g": guide.on_tap,
     "m": settings.on_tap,
     "c": follow.on_tap,
     "o": operator.on_tap,
+    "b": broadcast.on_tap,
 }
 TASKS: dict[str, Handler] = {
     revoke.FLOW: revoke.on_event,
     operator.FLOW: operator.on_event,
+    broadcast.FLOW: broadcast.on_event,
 }
 # The commands shown in Telegram's menu, in order.
 MENU_COMMANDS = ("start", "mycomplaints", "guide", "settings", "language", "cancel")
@@ -132,6 +136,7 @@ def route(step: Step, event: Event) -> None:
 TASK_BUTTONS: dict[str, frozenset[str]] = {
     revoke.FLOW: revoke.BUTTONS,
     operator.FLOW: operator.BUTTONS,
+    broadcast.FLOW: broadcast.BUTTONS,
 }
 
 

@@ -12,9 +12,14 @@ from typing import Protocol
 
 from flows.records import (
     AuditEntry,
+    Broadcast,
+    BroadcastStatus,
     ComplaintRecord,
+    Delivery,
+    DeliveryState,
     Notification,
     RevocationRequest,
+    Segment,
     Stage,
     UserRecord,
 )
@@ -122,3 +127,72 @@ class Tx(Protocol):
     def audit(self, entry: AuditEntry) -> None: ...
 
     def audit_log(self, subject: str | None = None, limit: int = 50) -> list[AuditEntry]: ...
+
+    # -- broadcasts: the delivery ledger (flows.broadcast, bot.broadcaster) --------------------
+
+    def audience_count(self, segment: Segment) -> int:
+        """How many users a broadcast to `segment` would reach now (blocked users left out)."""
+        ...
+
+    def create_broadcast(self, broadcast: Broadcast) -> Broadcast:
+        """Store a broadcast and one pending ledger row per recipient of its segment, in this
+        transaction; returns it with its new `id` and `total` (the number of rows)."""
+        ...
+
+    def get_broadcast(self, broadcast_id: int) -> Broadcast | None: ...
+
+    def list_broadcasts(self, limit: int = 10) -> list[Broadcast]:
+        """The most recent broadcasts, newest first."""
+        ...
+
+    def active_broadcasts(self) -> list[Broadcast]:
+        """Running broadcasts, oldest first."""
+        ...
+
+    def set_broadcast_status(
+        self,
+        broadcast_id: int,
+        status: BroadcastStatus,
+        now: datetime,
+        expected: frozenset[BroadcastStatus] | None = None,
+    ) -> bool:
+        """Move a broadcast to `status` (stamping `finished_at` for done and cancelled) if its
+        status is one of `expected` (any, if None); False if it is not (or is absent)."""
+        ...
+
+    def set_progress_message(self, broadcast_id: int, message_id: int) -> None:
+        """Remember the operator's status message (edited in place as the broadcast runs)."""
+        ...
+
+    def claim_deliveries(self, broadcast_id: int, limit: int, now: datetime) -> list[int]:
+        """Up to `limit` pending recipients, lowest user id first, moved to `sending`
+        (attempts + 1): the sender now owns them."""
+        ...
+
+    def finish_delivery(
+        self,
+        broadcast_id: int,
+        user_id: int,
+        state: DeliveryState,
+        now: datetime,
+        message_id: int | None = None,
+        error: str = "",
+    ) -> None:
+        """Record what became of a claimed row (sent, blocked, failed or unknown)."""
+        ...
+
+    def release_delivery(self, broadcast_id: int, user_id: int, now: datetime) -> None:
+        """Give a claimed row back (sending -> pending, attempts - 1): it was not sent (a 429,
+        a pause or a shutdown came first) and will be claimed again."""
+        ...
+
+    def recover_in_flight(self, now: datetime) -> int:
+        """At start-up: every row left `sending` by a process that died becomes `unknown`
+        (it may or may not have been delivered; it is never resent). How many."""
+        ...
+
+    def delivery_counts(self, broadcast_id: int) -> dict[DeliveryState, int]:
+        """Rows per state (every state present, zeros included)."""
+        ...
+
+    def get_delivery(self, broadcast_id: int, user_id: int) -> Delivery | None: ...

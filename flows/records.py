@@ -207,3 +207,74 @@ class AuditEntry(Frozen):
     action: str
     subject: str = ""  # a complaint or request number
     detail: str = ""
+
+
+# -- broadcasts (operator notices; flows.broadcast, bot.broadcaster) ---------------------------
+
+
+class SegmentKind(StrEnum):
+    ALL = "all"
+    LANGUAGE = "language"  # value: "zh-CN" | "en"
+    OPEN = "open"  # users with a complaint in an open stage
+    OPEN_TYPE = "open_type"  # value: a complaint type id
+
+
+class Segment(Frozen):
+    """Who a broadcast goes to. Users who blocked the bot are always left out."""
+
+    kind: SegmentKind
+    value: str = ""
+
+
+class BroadcastStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class DeliveryState(StrEnum):
+    """One recipient's row in a broadcast's ledger.
+
+    pending -> sending (claimed by the sender) -> sent | blocked | failed; a 429 puts a
+    claimed row back to pending. A row still `sending` when the process died is ambiguous
+    (the message may or may not have gone out): it becomes `unknown` and is never resent.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class Broadcast(Frozen):
+    """A notice from an operator to many users; its recipients are rows of the ledger.
+
+    `text` is the operator's own text, sent as plain text (the caption when there is a photo);
+    `total` is the number of recipients fixed when it was confirmed.
+    """
+
+    id: int | None = None
+    operator_id: int
+    text: str = ""
+    photo_file_id: str | None = None
+    segment: Segment
+    status: BroadcastStatus = BroadcastStatus.RUNNING
+    total: int = 0
+    created_at: datetime
+    finished_at: datetime | None = None
+    progress_message_id: int | None = None
+
+
+class Delivery(Frozen):
+    """One recipient's ledger row (what the sender did about them)."""
+
+    broadcast_id: int
+    user_id: int
+    state: DeliveryState = DeliveryState.PENDING
+    attempts: int = 0
+    message_id: int | None = None
+    error: str = ""
+    updated_at: datetime

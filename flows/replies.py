@@ -52,13 +52,15 @@ class Reply:
     """One message: text from `key` with `params`, optional rows of buttons.
 
     `edit=True` asks the adapter to replace the message whose button was tapped
-    (used for in-place navigation); otherwise a new message is sent.
+    (used for in-place navigation); otherwise a new message is sent. With `photo` (a Telegram
+    file id) the message is that photo with the text as its caption (a broadcast's preview).
     """
 
     key: str
     params: Params = field(default_factory=dict)
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
+    photo: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from flows.records import (
     UserRecord,
 )
 from storage.base import ReadOnlyTransaction, T, require_aware
+from storage.memory_ledger import LedgerState, MemoryLedger
 
 _DEFAULT_LANGUAGE = "zh-CN"  # a notification's recipient with no users row (yet)
 
@@ -46,6 +47,7 @@ class _State:
     outbox: dict[int, _Outboxed] = field(default_factory=dict)
     last_outbox_id: int = 0
     audit: list[AuditEntry] = field(default_factory=list)  # in the order written
+    ledger: LedgerState = field(default_factory=LedgerState)  # broadcasts (memory_ledger.py)
 
     def copy(self) -> _State:
         return _State(
@@ -56,6 +58,7 @@ class _State:
             dict(self.outbox),
             self.last_outbox_id,
             list(self.audit),
+            self.ledger.copy(),
         )
 
 
@@ -68,11 +71,11 @@ def _in(value: datetime, start: datetime, end: datetime) -> bool:
     return start <= value < end
 
 
-class MemoryTx:
+class MemoryTx(MemoryLedger):  # the broadcast ledger: storage/memory_ledger.py
     """Implements `flows.ports.Tx` (plus `prune_updates`) over a working copy of the state."""
 
     def __init__(self, state: _State, *, writable: bool) -> None:
-        self._state = state
+        self._state: _State = state
         self._writable = writable
 
     def _check_writable(self, operation: str) -> None:

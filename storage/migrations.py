@@ -153,6 +153,42 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX audit_at ON audit (at);
         """,
     ),
+    (
+        "0003_broadcasts",
+        """
+        -- Operator broadcasts and their delivery ledger (storage.broadcasts).
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            operator_id INTEGER NOT NULL,
+            text TEXT NOT NULL DEFAULT '',
+            photo_file_id TEXT,
+            segment_kind TEXT NOT NULL,
+            segment_value TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            total INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            progress_message_id INTEGER
+        );
+        CREATE INDEX broadcasts_running ON broadcasts (id) WHERE status = 'running';
+
+        -- One row per recipient, all written in the transaction that creates the broadcast.
+        CREATE TABLE deliveries (
+            broadcast_id INTEGER NOT NULL REFERENCES broadcasts (id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            message_id INTEGER,
+            error TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (broadcast_id, user_id)
+        ) WITHOUT ROWID;
+        -- Claims read pending rows in user-id order; recovery finds rows left in flight.
+        CREATE INDEX deliveries_pending
+            ON deliveries (broadcast_id, user_id) WHERE state = 'pending';
+        CREATE INDEX deliveries_sending ON deliveries (broadcast_id) WHERE state = 'sending';
+        """,
+    ),
 ]
 
 _LEDGER = """

@@ -36,6 +36,7 @@ from flows.records import (
     UserRecord,
 )
 from storage.base import ReadOnlyTransaction, T
+from storage.broadcasts import BroadcastLedger
 from storage.migrations import apply_migrations
 from storage.rows import (
     AUDIT_COLUMNS,
@@ -86,7 +87,7 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + _CHUNK]
 
 
-class SqliteTx:
+class SqliteTx(BroadcastLedger):  # the broadcast ledger's SQL: storage/broadcasts.py
     """One open transaction on the database thread; implements `flows.ports.Tx`.
 
     Only valid inside the unit of work it was handed to (it must not escape it: it is

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from bot.fake.limits import FloodLimits
 from bot.fake.models import (
     JSON,
     ApiError,
@@ -39,6 +40,13 @@ def _utf16_len(text: str) -> int:
 
 class FakeTelegram(WorldState):
     """The world the bot talks to. One instance is shared by every front-end and every restart."""
+
+    limits: FloodLimits | None = None  # Telegram's flood limits; off unless enforce_limits()
+
+    def enforce_limits(self, limits: FloodLimits | None = None) -> FloodLimits:
+        """Answer 429 beyond Telegram's flood limits from now on (see bot.fake.limits)."""
+        self.limits = limits or FloodLimits()
+        return self.limits
 
     # ---- faults ------------------------------------------------------------------------------
 
@@ -111,6 +119,10 @@ class FakeTelegram(WorldState):
             if impl is None:
                 self._unknown.append(method)
                 raise ApiError(404, f"Not Found: method {method}")
+            if self.limits is not None:
+                wait = self.limits.check(method, params, self.clock.now())
+                if wait is not None:
+                    raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
             result = impl(self, params, files)
         except ApiError as error:
             self._log(method, logged, error.code, error.description)
@@ -136,6 +148,8 @@ class FakeTelegram(WorldState):
 
     def _update(self, user_id: int, kind: str, **fields: Any) -> JSON:
         self._user(user_id)
+        if self.limits is not None:
+            self.limits.user_acted(user_id, self.clock.now())
         msg = self.new_message(user_id, from_bot=False, kind=kind, **fields)
         return {"update_id": next(self._update_ids), "message": self.message_json(msg)}
 
@@ -294,6 +308,8 @@ class FakeTelegram(WorldState):
 
     def _tap(self, user_id: int, msg: FakeMessage, data: str, label: str | None) -> JSON:
         query_id = f"{next(self._query_ids)}{user_id}"
+        if self.limits is not None:
+            self.limits.user_acted(user_id, self.clock.now())
         self._callbacks[query_id] = None
         tap = FakeTap(user_id, user_id, msg.message_id, query_id, data, label, next(self._seq))
         self._timeline.setdefault(user_id, []).append(tap)

@@ -42,6 +42,7 @@ def test_fresh_database_gets_every_migration(conn: sqlite3.Connection) -> None:
     assert conn.execute("SELECT name, applied_at FROM migrations").fetchall() == [
         ("0001_initial", NOW),
         ("0002_complaint_life", NOW),
+        ("0003_broadcasts", NOW),
     ]
     assert not conn.in_transaction
 
@@ -49,7 +50,11 @@ def test_fresh_database_gets_every_migration(conn: sqlite3.Connection) -> None:
 def test_rerun_applies_nothing(conn: sqlite3.Connection) -> None:
     apply_migrations(conn, NOW)
     assert apply_migrations(conn, "later") == []
-    assert applied_migrations(conn) == ["0001_initial", "0002_complaint_life"]
+    assert applied_migrations(conn) == [
+        "0001_initial",
+        "0002_complaint_life",
+        "0003_broadcasts",
+    ]
 
 
 def test_later_migrations_are_appended(conn: sqlite3.Connection) -> None:

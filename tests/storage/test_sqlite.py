@@ -40,7 +40,11 @@ async def test_data_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "dir" / "desk.sqlite3"
     store = await SqliteStore.open(path, now=T0)
     try:
-        assert store.migrations_applied == ["0001_initial", "0002_complaint_life"]
+        assert store.migrations_applied == [
+            "0001_initial",
+            "0002_complaint_life",
+            "0003_broadcasts",
+        ]
         await store.transact(lambda tx: tx.save_user(user(1), expected_version=0))
         await store.transact(lambda tx: tx.claim_update(77, T0))
     finally:
@@ -248,7 +252,7 @@ async def test_0002_upgrades_a_database_with_data(tmp_path: Path) -> None:
 
     store = await SqliteStore.open(path)
     try:
-        assert store.migrations_applied == ["0002_complaint_life"]
+        assert store.migrations_applied == ["0002_complaint_life", "0003_broadcasts"]
         assert await store.read(lambda tx: tx.load_user(1)) == UserRecord(
             user_id=1,
             language="en",
