@@ -25,7 +25,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any, cast
 
-from transitions import EventData, Machine
+from transitions import EventData
 
 from flows.catalog import Catalog
 from flows.events import Command, Event, Forward, Media, MediaKind, Tap, Text, Unsupported
@@ -38,8 +38,19 @@ from flows.records import (
     SegmentKind,
     Task,
 )
-from flows.replies import Button, Lines, Notice, Ref, Reply
+from flows.replies import Button, Lines, Ref, Reply
 from flows.step import Step
+from flows.task import (
+    BACK,
+    CANCEL,
+    TaskFlow,
+    TaskModel,
+    cancel_with,
+    drive,
+    invalid_choice,
+    submit,
+    task_machine,
+)
 from flows.timefmt import at, span
 
 FLOW = "broadcast"
@@ -66,16 +77,12 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-class ComposeModel:
-    __slots__ = ("catalog", "data", "done", "replies", "state", "submit")
+class ComposeModel(TaskModel):
+    __slots__ = ("catalog",)
 
     def __init__(self, task: Task, catalog: Catalog) -> None:
-        self.state = B(task.state)
-        self.data: dict[str, Any] = dict(task.data)
+        super().__init__(task, B)
         self.catalog = catalog
-        self.replies: list[Reply | Notice] = []
-        self.done = False
-        self.submit = False
 
 
 def _m(ev: EventData) -> ComposeModel:
@@ -134,18 +141,7 @@ def set_segment(ev: EventData) -> None:
         m.data["value"] = arg
 
 
-def invalid_choice(ev: EventData) -> None:
-    _m(ev).replies.append(Notice("errors.button_invalid", alert=True))
-
-
-def submit(ev: EventData) -> None:
-    _m(ev).submit = True
-
-
-def cancel(ev: EventData) -> None:
-    m = _m(ev)
-    m.done = True
-    m.replies.append(Reply("task.cancelled", {"step": Ref("task.broadcast")}))
+cancel = cancel_with("task.broadcast")
 
 
 TEXT, AUDIENCE, LANGUAGE, TYPE, PREVIEW = B
@@ -168,17 +164,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "cancel", "source": list(B), "dest": None, "after": cancel},
 ]  # fmt: skip
 
-MACHINE = Machine(
-    model=None,
-    states=B,
-    initial=None,
-    transitions=TRANSITIONS,
-    auto_transitions=False,
-    send_event=True,
-)
-
-_CANCEL = Button("filing.button.cancel", "cancel")
-_BACK = Button("filing.button.back", "back")
+MACHINE = task_machine(B, TRANSITIONS)
 
 
 # -- views ---------------------------------------------------------------------------------
@@ -210,21 +196,21 @@ def question(step: Step, task: Task) -> list[Reply]:
     """What the task's current state asks (the preview is three messages)."""
     state = B(task.state)
     if state is B.TEXT:
-        return [Reply("broadcast.ask_text", buttons=((_CANCEL,),))]
+        return [Reply("broadcast.ask_text", buttons=((CANCEL,),))]
     if state is B.AUDIENCE:
         rows = tuple((Button(f"broadcast.button.{k}", "audience", k),) for k in AUDIENCES)
-        return [Reply("broadcast.ask_audience", buttons=(*rows, (_BACK, _CANCEL)))]
+        return [Reply("broadcast.ask_audience", buttons=(*rows, (BACK, CANCEL)))]
     if state is B.LANGUAGE:
         languages = tuple(
             Button(f"broadcast.language.{lang}", "language", lang) for lang in SUPPORTED
         )
-        return [Reply("broadcast.ask_language", buttons=(languages, (_BACK, _CANCEL)))]
+        return [Reply("broadcast.ask_language", buttons=(languages, (BACK, CANCEL)))]
     if state is B.TYPE:
         rows = tuple(
             (Button("broadcast.button.type", "type", t.id, {"type": t.title.as_dict()}),)
             for t in step.catalog.types
         )
-        return [Reply("broadcast.ask_type", buttons=(*rows, (_BACK, _CANCEL)))]
+        return [Reply("broadcast.ask_type", buttons=(*rows, (BACK, CANCEL)))]
     segment = segment_of(task.data)
     count = step.tx.audience_count(segment)
     who = audience(step.catalog, segment)
@@ -235,7 +221,7 @@ def question(step: Step, task: Task) -> list[Reply]:
         Reply(
             "broadcast.confirm" if count else "broadcast.nobody",
             {"count": count, "audience": who},
-            buttons=((send,) if count else ()) + ((_BACK, _CANCEL),),
+            buttons=((send,) if count else ()) + ((BACK, CANCEL),),
         ),
     ]
 
@@ -360,38 +346,18 @@ def on_event(step: Step, event: Event) -> None:
     if step.refuse_non_operator(f"task {FLOW}"):
         step.set_task(None)
         return
-    task = step.user.task
-    assert task is not None
-    trigger, kwargs = _trigger(event)
-    if trigger == "repeat":
-        prompt(step)
-        return
-    if trigger is None or trigger not in MACHINE.get_triggers(B(task.state).name):
-        if isinstance(event, Tap):
-            step.notice("errors.button_invalid", alert=True)
-        else:
-            step.reply(Reply("broadcast.use_buttons"))
-            prompt(step)
-        return
-    model = ComposeModel(task, step.catalog)
-    MACHINE.events[trigger].trigger(model, **kwargs)
-    for item in model.replies:
-        if isinstance(item, Notice):
-            step.out.notice = item
-        else:
-            step.reply(item)
-    if model.done:
-        step.set_task(None)
-        return
-    if model.submit:
-        _confirm(step, task)
-        return
-    if model.state.value != task.state:
-        step.set_task(task.model_copy(update={"state": model.state.value, "data": model.data}))
+    drive(step, TASK, event)
+
+
+def _invalid(step: Step, event: Event) -> None:
+    if isinstance(event, Tap):
+        step.notice("errors.button_invalid", alert=True)
+    else:
+        step.reply(Reply("broadcast.use_buttons"))
         prompt(step)
 
 
-def _trigger(event: Event) -> tuple[str | None, dict[str, Any]]:
+def _trigger(step: Step, event: Event) -> tuple[str | None, dict[str, Any]]:
     if isinstance(event, Command):
         return ("repeat", {}) if event.name == "repeat" else (None, {})
     if isinstance(event, Tap):
@@ -403,6 +369,17 @@ def _trigger(event: Event) -> tuple[str | None, dict[str, Any]]:
     if isinstance(event, Media | Forward | Unsupported):
         return "content", {}  # refused: only a text or a photo can be broadcast
     return None, {}
+
+
+TASK = TaskFlow(
+    machine=MACHINE,
+    states=B,
+    trigger=lambda step, event: _trigger(step, event),
+    question=lambda step, task: question(step, task),
+    model=lambda step, task: ComposeModel(task, step.catalog),
+    on_invalid=_invalid,
+    on_submit=lambda step, task: _confirm(step, task),
+)
 
 
 def _confirm(step: Step, task: Task) -> None:

@@ -22,7 +22,17 @@ from flows.events import Command, Event, Tap, Text, Unsupported
 from flows.records import ComplaintRecord, RequestStatus, Task, TimelineEntry
 from flows.replies import Button, Ref, Reply
 from flows.step import Step
-from flows.task import BACK, CANCEL, TaskFlow, TaskModel, Trigger, drive, task_machine
+from flows.task import (
+    BACK,
+    CANCEL,
+    TaskFlow,
+    TaskModel,
+    Trigger,
+    cancel_with,
+    drive,
+    submit,
+    task_machine,
+)
 
 FLOW = "operator"
 LIMITS = {"result": 1000, "decision": 500}
@@ -74,14 +84,7 @@ def clear_text(ev: EventData) -> None:
     _m(ev).data.pop("text", None)
 
 
-def submit(ev: EventData) -> None:
-    _m(ev).submit = True
-
-
-def cancel(ev: EventData) -> None:
-    m = _m(ev)
-    m.done = True
-    m.replies.append(Reply("task.cancelled", {"step": Ref("task.operator")}))
+cancel = cancel_with("task.operator")
 
 
 TEXT, CONFIRM = T
@@ -155,7 +158,7 @@ TASK = TaskFlow(
     machine=MACHINE,
     states=T,
     trigger=_trigger,
-    question=question,
+    question=lambda step, task: [question(task)],
     model=lambda step, task: TaskModel(task, T),
     on_invalid=_invalid,
     on_submit=lambda step, task: _finish(step, task),

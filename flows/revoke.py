@@ -26,9 +26,20 @@ from flows.records import (
     Task,
     TimelineEntry,
 )
-from flows.replies import Button, Lines, Notice, Ref, Reply
+from flows.replies import Button, Lines, Ref, Reply
 from flows.step import Step
-from flows.task import BACK, CANCEL, TaskFlow, TaskModel, Trigger, drive, task_machine
+from flows.task import (
+    BACK,
+    CANCEL,
+    TaskFlow,
+    TaskModel,
+    Trigger,
+    cancel_with,
+    drive,
+    invalid_choice,
+    submit,
+    task_machine,
+)
 
 FLOW = "revoke"
 
@@ -130,18 +141,7 @@ def clear_materials(ev: EventData) -> None:
     _m(ev).materials = ()
 
 
-def invalid_choice(ev: EventData) -> None:
-    _m(ev).replies.append(Notice("errors.button_invalid", alert=True))
-
-
-def submit(ev: EventData) -> None:
-    _m(ev).submit = True
-
-
-def cancel(ev: EventData) -> None:
-    m = _m(ev)
-    m.done = True
-    m.replies.append(Reply("task.cancelled", {"step": Ref("task.revoke")}))
+cancel = cancel_with("task.revoke")
 
 
 REASON, ACCOUNT, MATERIAL, CONFIRM = R
@@ -248,7 +248,7 @@ TASK = TaskFlow(
     machine=MACHINE,
     states=R,
     trigger=_trigger,
-    question=question,
+    question=lambda step, task: [question(task)],
     model=lambda step, task: RevokeModel(task, step.catalog.limits),
     on_invalid=_invalid,
     on_submit=lambda step, task: _submit(step, task),

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from transitions import Machine
+from transitions import EventData, Machine
 
 from flows.events import Event
 from flows.records import Task
-from flows.replies import Button, Notice, Reply
+from flows.replies import Button, Notice, Ref, Reply
 from flows.step import Step
 
 CANCEL = Button("filing.button.cancel", "cancel")
@@ -35,6 +35,30 @@ def task_machine(states: type[Enum], transitions: list[dict[str, Any]]) -> Machi
         auto_transitions=False,
         send_event=True,
     )
+
+
+def _model(ev: EventData) -> TaskModel:
+    return cast(TaskModel, ev.model)
+
+
+def invalid_choice(ev: EventData) -> None:
+    """A button whose argument the state does not know (forged or damaged)."""
+    _model(ev).replies.append(Notice("errors.button_invalid", alert=True))
+
+
+def submit(ev: EventData) -> None:
+    _model(ev).submit = True
+
+
+def cancel_with(what: str) -> Callable[[EventData], None]:
+    """The `cancel` callback of a task: it ends, saying what was stopped (`what`: a key)."""
+
+    def cancel(ev: EventData) -> None:
+        model = _model(ev)
+        model.done = True
+        model.replies.append(Reply("task.cancelled", {"step": Ref(what)}))
+
+    return cancel
 
 
 class TaskModel:
@@ -68,7 +92,7 @@ class TaskFlow:
     machine: Machine
     states: type[Enum]
     trigger: Callable[[Step, Event], Trigger]  # "repeat" asks the question again
-    question: Callable[[Task], Reply]
+    question: Callable[[Step, Task], list[Reply]]  # one message, or several (a preview)
     model: Callable[[Step, Task], TaskModel]
     on_invalid: Callable[[Step, Event], None]  # input the current state does not take
     on_submit: Callable[[Step, Task], None]  # with the task as the model left it
@@ -80,7 +104,7 @@ def drive(step: Step, flow: TaskFlow, event: Event) -> None:
     assert task is not None
     trigger, kwargs = flow.trigger(step, event)
     if trigger == "repeat":
-        step.reply(flow.question(task))
+        ask(step, flow, task)
         return
     if trigger is None or trigger not in flow.machine.get_triggers(flow.states(task.state).name):
         flow.on_invalid(step, event)
@@ -98,4 +122,9 @@ def drive(step: Step, flow: TaskFlow, event: Event) -> None:
         flow.on_submit(step, model.updated(task))
     elif (moved := model.updated(task)) != task:
         step.set_task(moved)
-        step.reply(flow.question(moved))
+        ask(step, flow, moved)
+
+
+def ask(step: Step, flow: TaskFlow, task: Task) -> None:
+    for reply in flow.question(step, task):
+        step.reply(reply)
