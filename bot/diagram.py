@@ -11,13 +11,14 @@ from typing import Any
 
 from transitions.extensions import GraphMachine
 
-from flows import filing, lifecycle, revoke
+from flows import broadcast, filing, lifecycle, revoke
 from flows.records import Stage
 
 FLOWS: dict[str, tuple[type[Enum], Enum, list[dict[str, Any]]]] = {
     "filing": (filing.S, filing.S.IDLE, filing.TRANSITIONS),
     "lifecycle": (Stage, Stage.PENDING, lifecycle.TRANSITIONS),
     "revocation": (revoke.R, revoke.R.REASON, revoke.TRANSITIONS),
+    "broadcast": (broadcast.B, broadcast.B.TEXT, broadcast.TRANSITIONS),
 }
 
 

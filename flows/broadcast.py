@@ -122,7 +122,11 @@ def _arg(ev: EventData) -> str:
 
 
 def is_audience(kind: str) -> Any:
-    return lambda ev: _arg(ev) == kind
+    def guard(ev: EventData) -> bool:
+        return _arg(ev) == kind
+
+    guard.__name__ = f"audience_{kind}"  # how the diagram names it
+    return guard
 
 
 def valid_language(ev: EventData) -> bool:
@@ -374,8 +378,8 @@ def _trigger(step: Step, event: Event) -> tuple[str | None, dict[str, Any]]:
 TASK = TaskFlow(
     machine=MACHINE,
     states=B,
-    trigger=lambda step, event: _trigger(step, event),
-    question=lambda step, task: question(step, task),
+    trigger=_trigger,
+    question=question,
     model=lambda step, task: ComposeModel(task, step.catalog),
     on_invalid=_invalid,
     on_submit=lambda step, task: _confirm(step, task),
