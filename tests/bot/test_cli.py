@@ -79,3 +79,25 @@ def test_run_without_a_token_opens_the_console_on_the_bots_database(
     monkeypatch.setattr("bot.console.run_console", fake_console)
     assert main(["run"]) == 0
     assert seen == {"db": tmp_path / "desk.sqlite3"}
+
+
+def test_run_with_a_token_starts_long_polling_with_the_same_handlers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With TELEGRAM_BOT_TOKEN, `make run` builds the same Application and polls Telegram
+    (polling itself is replaced here: this machine has no route to Telegram)."""
+    from bot.app import AnyApp
+
+    polled: list[tuple[AnyApp, dict[str, object]]] = []
+
+    def fake_polling(self: AnyApp, **kwargs: object) -> None:
+        polled.append((self, kwargs))
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
+    monkeypatch.setenv("COMPLAINT_DESK_DB", str(tmp_path / "desk.sqlite3"))
+    monkeypatch.setattr("telegram.ext.Application.run_polling", fake_polling)
+    assert main(["run"]) == 0
+    [(app, kwargs)] = polled
+    assert app.bot.token == "123456:TEST-TOKEN"
+    assert kwargs == {"allowed_updates": ["message", "callback_query"]}
+    assert app.handlers[0]  # the one update handler, as in the tests and the console
