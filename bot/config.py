@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     operator_ids: frozenset[int] = frozenset()
     default_language: str = "zh-CN"
     log_level: str = "INFO"
-    sweep_seconds: float = Field(default=60.0, gt=0)  # the longest the deadline sweeper sleeps
+    # The longest the deadline sweeper sleeps. It wakes exactly at the next stored deadline anyway;
+    # this bounds how late it notices deadlines created while it slept (all are >= ~1 h ahead).
+    sweep_seconds: float = Field(default=300.0, gt=0)
     # Broadcasts (bot/pacer.py, bot/broadcaster.py): messages a second overall, kept under
     # Telegram's ~30/s so replies keep headroom; recipients claimed per batch.
     broadcast_rate: float = Field(default=25.0, gt=0, le=30)

@@ -35,7 +35,11 @@ def translator() -> Translator:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for one test: its own database file, one operator."""
-    return Settings(database=tmp_path / "desk.sqlite3", operator_ids=frozenset({OPERATOR}))
+    return Settings(
+        database=tmp_path / "desk.sqlite3",
+        operator_ids=frozenset({OPERATOR}),
+        sweep_seconds=3600,  # deadlines still fire on time: the sweeper sleeps until the next one
+    )
 
 
 @pytest.fixture
