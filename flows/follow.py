@@ -123,9 +123,18 @@ def can_do(step: Step, decision: Decision) -> Ref:
         assert decision.until is not None
         flagged_too = decision.flagged and decision.rule != "policy.rule.risk_review"
         key = "follow.can.operator_flagged" if flagged_too else "follow.can.operator"
-        return Ref(key, {"until": at(decision.until), "rule": Ref(decision.rule)})
+        limits = step.catalog.limits
+        return Ref(
+            key,
+            {
+                "until": at(decision.until),
+                "rule": policy.explain(decision.rule, limits),
+                "monthly": limits.monthly_revocation_requests,
+            },
+        )
     steps = tuple(Ref(k) for k in decision.next_steps) or (Ref("policy.next.none"),)
-    return Ref("follow.cannot", {"rule": Ref(decision.rule), "next": Lines(steps)})
+    rule = policy.explain(decision.rule, step.catalog.limits)
+    return Ref("follow.cannot", {"rule": rule, "next": Lines(steps)})
 
 
 def detail(step: Step, complaint: ComplaintRecord, *, edit: bool = True) -> Reply:
@@ -182,7 +191,12 @@ def ask_revoke(step: Step, complaint: ComplaintRecord, _: str) -> None:
     step.reply(
         Reply(
             "follow.revoke_confirm",
-            {"number": n, "type": v.ctype.title.as_dict(), "target": complaint.target},
+            {
+                "number": n,
+                "type": v.ctype.title.as_dict(),
+                "target": complaint.target,
+                "monthly": step.catalog.limits.monthly_revocation_requests,
+            },
             (*reasons, (Button("follow.button.back", "open", n, scope=SCOPE),)),
             edit=True,
         )
@@ -217,7 +231,8 @@ def ask_operator(step: Step, complaint: ComplaintRecord, _: str) -> None:
             data={"number": complaint.number, "flagged": v.decision.flagged},
         )
     )
-    step.reply(Reply("revoke.intro", {"number": complaint.number, "rule": Ref(v.decision.rule)}))
+    rule = policy.explain(v.decision.rule, step.catalog.limits)
+    step.reply(Reply("revoke.intro", {"number": complaint.number, "rule": rule}))
     revoke.prompt(step)
 
 
@@ -227,7 +242,8 @@ def request_review(step: Step, complaint: ComplaintRecord, _: str) -> None:
     appeals = step.tx.appeals_in(step.user.user_id, start, end)
     refusal = policy.can_appeal(complaint, appeals, step.catalog.limits)
     if refusal is not None:
-        step.reply(Reply("follow.review_refused", {"rule": Ref(refusal)}))
+        rule = policy.explain(refusal, step.catalog.limits)
+        step.reply(Reply("follow.review_refused", {"rule": rule}))
         return
     reviewed = lifecycle.apply(complaint, "request_review", step.now, actor=step.user.user_id)
     assert reviewed is not None

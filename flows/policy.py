@@ -33,6 +33,7 @@ from types import MappingProxyType
 from flows.calendar import working_days_deadline
 from flows.catalog import ComplaintType, Limits
 from flows.records import AccountKind, ComplaintRecord, EvidenceKind, RevocationReason, Stage
+from flows.replies import Ref
 
 # Types whose non-revocable complaints are corrected only through the courts (article 002:
 # a lawyer's letter to the internet court); other non-revocable types point to escalation.
@@ -304,3 +305,11 @@ def can_appeal(complaint: ComplaintRecord, appeals_today: int, limits: Limits) -
     if appeals_today >= limits.daily_appeals:
         return "policy.appeal.daily_limit"
     return None
+
+
+def explain(key: str, limits: Limits) -> Ref:
+    """A rule key as a message, with the limits its text may quote (from the catalog)."""
+    return Ref(
+        key,
+        {"monthly": limits.monthly_revocation_requests, "daily": limits.daily_appeals},
+    )

@@ -271,7 +271,8 @@ def _submit(step: Step, task: Task) -> None:
     decision = policy.decide(ctype, complaint, step.now, history, step.catalog.limits)
     step.set_task(None)
     if decision.channel is not Channel.OPERATOR:
-        step.reply(Reply("revoke.no_longer", {"rule": Ref(decision.rule)}))
+        rule = policy.explain(decision.rule, step.catalog.limits)
+        step.reply(Reply("revoke.no_longer", {"rule": rule}))
         return
     from flows.engine import fresh_number
 

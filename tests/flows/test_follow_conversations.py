@@ -181,4 +181,4 @@ async def test_the_fourth_revocation_in_a_month_goes_to_risk_review(sim: Simulat
     fourth = await file(user, target="someone_number_4")
     await open_detail(user, fourth)
     assert user.label("follow.button.revoke") not in user.last.labels
-    assert user.label("policy.rule.risk_review") in user.last.text
+    assert user.label("policy.rule.risk_review", monthly=3, daily=2) in user.last.text

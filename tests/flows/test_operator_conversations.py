@@ -290,7 +290,7 @@ async def test_two_reviews_a_day_then_the_third_is_refused(sim: Simulator) -> No
     await open_detail(user, numbers[2])
     await user.tap_key("follow.button.review")
     refused = user.assert_last("follow.review_refused")
-    assert user.label("policy.appeal.daily_limit") in refused.text
+    assert user.label("policy.appeal.daily_limit", monthly=3, daily=2) in refused.text
     assert (await stored(sim, numbers[2])).stage is Stage.RESULT_GIVEN
 
 
