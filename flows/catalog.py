@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -112,6 +112,9 @@ class Revocation(_Frozen):
     window_working_days: int | None = Field(default=None, gt=0)
     self_service: bool = False
     rule: Localized  # one sentence shown before submission, e.g. "revocable for 24 h"
+    # Where a refused revocation points: escalation, or (for judicial and police matters) the
+    # legal route: a lawyer's letter to the internet court asking for a correction.
+    refused_next: Literal["escalate", "legal_route"] = "escalate"
 
     @model_validator(mode="after")
     def _window(self) -> Self:

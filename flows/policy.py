@@ -35,9 +35,6 @@ from flows.catalog import ComplaintType, Limits
 from flows.records import AccountKind, ComplaintRecord, EvidenceKind, RevocationReason, Stage
 from flows.replies import Ref
 
-# Types whose non-revocable complaints are corrected only through the courts (article 002:
-# a lawyer's letter to the internet court); other non-revocable types point to escalation.
-LEGAL_ROUTE_TYPES = frozenset({"judicial"})
 RESULT_STAGES = frozenset({Stage.RESULT_GIVEN, Stage.REVIEW_REQUESTED})
 
 NEXT_REQUEST_REVIEW = "policy.next.request_review"
@@ -148,7 +145,10 @@ def already_revoked(case: _Case) -> Decision | None:
 def not_revocable(case: _Case) -> Decision | None:
     if case.ctype.revocation.revocable:
         return None
-    route = NEXT_LEGAL_ROUTE if case.ctype.id in LEGAL_ROUTE_TYPES else NEXT_ESCALATE
+    # Where it points is catalog data (`revocation.refused_next`): judicial matters are
+    # corrected only through the courts (article 002), the others are escalated.
+    legal = case.ctype.revocation.refused_next == "legal_route"
+    route = NEXT_LEGAL_ROUTE if legal else NEXT_ESCALATE
     return case.refuse("not_revocable", route)
 
 
