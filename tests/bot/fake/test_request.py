@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from telegram import Bot
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
-from telegram.ext import ApplicationBuilder
 
 from bot.clock import FakeClock
-from bot.fake import FakeRequest, FakeTelegram
+from bot.fake import FakeTelegram
 
 ALICE = 1001
 BOB = 1002
@@ -23,20 +21,6 @@ def world() -> FakeTelegram:
     w.add_user(ALICE, "alice")
     w.add_user(BOB, "bob")
     return w
-
-
-@pytest.fixture
-async def bot(world: FakeTelegram) -> AsyncIterator[Bot]:
-    app = (
-        ApplicationBuilder()
-        .token("123:TEST")
-        .request(FakeRequest(world))
-        .get_updates_request(FakeRequest(world))
-        .updater(None)
-        .build()
-    )
-    async with app:
-        yield app.bot
 
 
 async def test_429_fault_raises_retry_after_with_its_delay(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,10 +9,9 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import ApplicationBuilder
 
 from bot.clock import FakeClock
-from bot.fake import FakeRequest, FakeTelegram, render_transcript
+from bot.fake import FakeTelegram, render_transcript
 
 ALICE = 1001
 NOT_MODIFIED = (
@@ -32,20 +30,6 @@ def world(clock: FakeClock) -> FakeTelegram:
     w = FakeTelegram(clock)
     w.add_user(ALICE, "alice", "en")
     return w
-
-
-@pytest.fixture
-async def bot(world: FakeTelegram) -> AsyncIterator[Bot]:
-    app = (
-        ApplicationBuilder()
-        .token("123:TEST")
-        .request(FakeRequest(world))
-        .get_updates_request(FakeRequest(world))
-        .updater(None)
-        .build()
-    )
-    async with app:
-        yield app.bot
 
 
 def keyboard(*pairs: tuple[str, str]) -> InlineKeyboardMarkup:
