@@ -22,6 +22,7 @@ from transitions import EventData, Machine
 
 from flows.catalog import Catalog, ComplaintType
 from flows.events import Forward, Media
+from flows.explain import type_rule
 from flows.records import ComplaintRecord, Draft, EvidenceItem, EvidenceKind, UserRecord
 from flows.replies import Button, DomainEvent, Notice, Ref, Reply
 
@@ -268,7 +269,7 @@ def file_complaint(ev: EventData) -> None:
             {
                 "number": number,
                 "type": m.ctype.title.as_dict(),
-                "rule": m.ctype.revocation.rule.as_dict(),
+                "rule": type_rule(m.ctype, m.catalog.limits),
             },
         )
     )
@@ -470,7 +471,7 @@ def prompt(m: FilingModel) -> Reply:
                 "summary": ctype.summary.as_dict(),
                 "prepare": ctype.prepare.as_dict(),
                 "evidence": ctype.evidence.hint.as_dict(),
-                "rule": ctype.revocation.rule.as_dict(),
+                "rule": type_rule(ctype, catalog.limits),
                 "warning": warning,
                 "disclaimer": catalog.disclaimer.as_dict(),
             },
@@ -495,7 +496,7 @@ def prompt(m: FilingModel) -> Reply:
         "target": m.draft.target or "",
         "evidence": _evidence_summary(m.draft),
         "description": m.draft.description or "",
-        "rule": ctype.revocation.rule.as_dict(),
+        "rule": type_rule(ctype, catalog.limits),
     }
     if state is S.REVIEWING:
         return Reply(

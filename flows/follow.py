@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows import lifecycle, policy
-from flows.calendar import day_bounds, month_bounds
+from flows import explain, lifecycle, policy
+from flows.calendar import day_bounds
 from flows.catalog import Catalog, ComplaintType
 from flows.events import Command, Tap
-from flows.policy import Channel, Decision, History
+from flows.policy import Channel, Decision
 from flows.records import ComplaintRecord, RevocationReason, Task, TimelineEntry
 from flows.replies import Button, Lines, Ref, Reply
 from flows.step import Step
@@ -72,7 +72,6 @@ def complaint_list(step: Step, *, edit: bool = False) -> Reply:
 
 
 def on_tap(step: Step, tap: Tap) -> None:
-    step.notice("menu.ok")
     if tap.action == "list":
         step.reply(complaint_list(step, edit=True))
         return
@@ -101,49 +100,12 @@ class View:
 def view(step: Step, complaint: ComplaintRecord) -> View:
     ctype = step.catalog.type(complaint.type_id)
     assert ctype is not None, "a stored complaint's type is in the catalog"
-    start, end = month_bounds(step.now)
-    request = step.tx.open_request_for(complaint.number)
-    history = History(
-        revocations_this_month=step.tx.revocations_in(step.user.user_id, start, end),
-        open_request=request.number if request else None,
-    )
-    decision = policy.decide(ctype, complaint, step.now, history, step.catalog.limits)
+    decision = explain.decision_for(step.tx, step.catalog, complaint, step.now)
     return View(complaint, ctype, decision)
-
-
-def can_do(step: Step, decision: Decision) -> Ref:
-    """'What you can do now', with a precise countdown."""
-    if decision.channel is Channel.SELF_SERVICE:
-        assert decision.until is not None
-        return Ref(
-            "follow.can.self_service",
-            {"left": span(decision.until - step.now), "until": at(decision.until)},
-        )
-    if decision.channel is Channel.OPERATOR:
-        assert decision.until is not None
-        flagged_too = decision.flagged and decision.rule != "policy.rule.risk_review"
-        key = "follow.can.operator_flagged" if flagged_too else "follow.can.operator"
-        limits = step.catalog.limits
-        return Ref(
-            key,
-            {
-                "until": at(decision.until),
-                "rule": policy.explain(decision.rule, limits),
-                "monthly": limits.monthly_revocation_requests,
-            },
-        )
-    steps = tuple(Ref(k) for k in decision.next_steps) or (Ref("policy.next.none"),)
-    rule = policy.explain(decision.rule, step.catalog.limits)
-    return Ref("follow.cannot", {"rule": rule, "next": Lines(steps)})
 
 
 def detail(step: Step, complaint: ComplaintRecord, *, edit: bool = True) -> Reply:
     v = view(step, complaint)
-    timeline = Lines(
-        tuple(
-            Ref(f"timeline.{e.kind}", {"at": at(e.at), "text": e.text}) for e in complaint.timeline
-        )
-    )
     buttons: list[tuple[Button, ...]] = []
     n = complaint.number
     if v.decision.channel is Channel.SELF_SERVICE:
@@ -153,6 +115,7 @@ def detail(step: Step, complaint: ComplaintRecord, *, edit: bool = True) -> Repl
     if policy.can_appeal(complaint, 0, step.catalog.limits) is None:
         buttons.append((Button("follow.button.review", "review", n, scope=SCOPE),))
     buttons.append((Button("follow.button.list", "list", scope=SCOPE),))
+    limits = step.catalog.limits
     return Reply(
         "follow.detail",
         {
@@ -161,13 +124,19 @@ def detail(step: Step, complaint: ComplaintRecord, *, edit: bool = True) -> Repl
             "target": complaint.target,
             "stage": Ref(f"stage.{complaint.stage}"),
             "age": span(step.now - complaint.submitted_at),
-            "timeline": timeline,
+            "timeline": explain.user_timeline(complaint),
             "result": complaint.result_text or "-",
-            "can": can_do(step, v.decision),
+            "can": explain.withdrawal_now(v.decision, complaint, v.ctype, step.now, limits),
         },
         tuple(buttons),
         edit=edit,
     )
+
+
+def _no_longer(step: Step, complaint: ComplaintRecord) -> None:
+    """An old button asked for what the rules no longer allow: say so, show what they allow."""
+    step.notice("follow.no_longer", alert=True)
+    step.reply(detail(step, complaint))
 
 
 # -- actions -----------------------------------------------------------------------------------
@@ -181,7 +150,7 @@ def ask_revoke(step: Step, complaint: ComplaintRecord, _: str) -> None:
     """Self-service: spell out the consequence; the reason buttons confirm."""
     v = view(step, complaint)
     if v.decision.channel is not Channel.SELF_SERVICE:
-        step.reply(detail(step, complaint))
+        _no_longer(step, complaint)
         return
     n = complaint.number
     reasons = tuple(
@@ -207,7 +176,7 @@ def revoke_now(step: Step, complaint: ComplaintRecord, reason: str) -> None:
     """Revoke at once, if the rules still allow self-service now; recorded with time and reason."""
     v = view(step, complaint)
     if v.decision.channel is not Channel.SELF_SERVICE or reason not in set(RevocationReason):
-        step.reply(detail(step, complaint))
+        _no_longer(step, complaint)
         return
     revoked = lifecycle.apply(complaint, "revoke", step.now, actor=step.user.user_id, text=reason)
     assert revoked is not None, "the policy allowed it, so the stage does"
@@ -222,7 +191,7 @@ def ask_operator(step: Step, complaint: ComplaintRecord, _: str) -> None:
 
     v = view(step, complaint)
     if v.decision.channel is not Channel.OPERATOR:
-        step.reply(detail(step, complaint))
+        _no_longer(step, complaint)
         return
     step.set_task(
         Task(
@@ -231,7 +200,7 @@ def ask_operator(step: Step, complaint: ComplaintRecord, _: str) -> None:
             data={"number": complaint.number, "flagged": v.decision.flagged},
         )
     )
-    rule = policy.explain(v.decision.rule, step.catalog.limits)
+    rule = explain.reason(v.decision, v.ctype, step.catalog.limits)
     step.reply(Reply("revoke.intro", {"number": complaint.number, "rule": rule}))
     revoke.prompt(step)
 

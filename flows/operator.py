@@ -11,7 +11,7 @@ through the outbox (`step.notify`, rendered in the recipient's language).
 
 from __future__ import annotations
 
-from flows import lifecycle, policy
+from flows import explain, lifecycle, policy
 from flows.events import Command, Event, Tap
 from flows.operator_task import BUTTONS, FLOW, Verdict, cannot_revoke, record, save, start_task
 from flows.operator_task import on_event as _on_task_event
@@ -296,7 +296,8 @@ def _move(step: Step, complaint: ComplaintRecord, action: str) -> None:
         return
     save(step, complaint, moved)
     record(step, trigger, complaint.number, moved.stage.value)
-    step.notify(complaint.user_id, key, number=complaint.number)
+    can = explain.withdrawal_now_for(step.tx, step.catalog, moved, step.now)
+    step.notify(complaint.user_id, key, number=complaint.number, can=can)
     step.reply(card(step, moved, edit=True))
 
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from transitions import EventData
 
-from flows import lifecycle
+from flows import lifecycle, policy
 from flows.events import Command, Event, Tap, Text, Unsupported
 from flows.records import ComplaintRecord, RequestStatus, Task, TimelineEntry
 from flows.replies import Button, Ref, Reply
@@ -188,10 +188,20 @@ def finish_result(step: Step, data: dict[str, Any]) -> None:
         return
     save(step, complaint, given)
     record(step, "give_result", number, text)
-    step.notify(complaint.user_id, "notify.result", number=number, text=text)
+    step.notify(
+        complaint.user_id, "notify.result", number=number, text=text, next=_after(step, given)
+    )
     step.notify(complaint.user_id, "follow.escalate")
     step.reply(Reply("operator.result_sent", {"number": number}))
     step.reply(op.card(step, given))
+
+
+def _after(step: Step, given: ComplaintRecord) -> Ref:
+    """What the author may do about the result: the one review while it is unused."""
+    limits = step.catalog.limits
+    if policy.can_appeal(given, 0, limits) is None:
+        return Ref("notify.result.review_offer", {"daily": limits.daily_appeals})
+    return Ref("notify.result.reviewed")
 
 
 def finish_decision(step: Step, data: dict[str, Any]) -> None:

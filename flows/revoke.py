@@ -13,11 +13,10 @@ from typing import Any, cast
 
 from transitions import EventData
 
-from flows import filing, policy
-from flows.calendar import month_bounds
+from flows import explain, filing, policy
 from flows.catalog import Limits
 from flows.events import Command, Event, Forward, Media, Tap, Text, Unsupported
-from flows.policy import Channel, History
+from flows.policy import Channel
 from flows.records import (
     AccountKind,
     EvidenceItem,
@@ -262,16 +261,10 @@ def _submit(step: Step, task: Task) -> None:
     assert complaint is not None
     ctype = step.catalog.type(complaint.type_id)
     assert ctype is not None
-    start, end = month_bounds(step.now)
-    existing = step.tx.open_request_for(number)
-    history = History(
-        revocations_this_month=step.tx.revocations_in(step.user.user_id, start, end),
-        open_request=existing.number if existing else None,
-    )
-    decision = policy.decide(ctype, complaint, step.now, history, step.catalog.limits)
+    decision = explain.decision_for(step.tx, step.catalog, complaint, step.now)
     step.set_task(None)
     if decision.channel is not Channel.OPERATOR:
-        rule = policy.explain(decision.rule, step.catalog.limits)
+        rule = explain.reason(decision, ctype, step.catalog.limits)
         step.reply(Reply("revoke.no_longer", {"rule": rule}))
         return
     from flows.engine import fresh_number

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flows import lifecycle, policy
+from flows import explain, lifecycle, policy
 from flows.calendar import month_bounds
 from flows.policy import Channel, History
 from flows.ports import Tx
@@ -26,7 +26,7 @@ def sweep(tx: Tx, now: datetime, rules: Rules, batch: int = 100) -> datetime | N
     """Fire everything due by `now`; return when the next thing falls due (None: nothing)."""
     tx.prune_updates(now - REMEMBER_UPDATES)
     for complaint in tx.due_complaints(now, batch):
-        updated = _auto_review(tx, complaint, now)
+        updated = _auto_review(tx, complaint, now, rules)
         updated = _remind(tx, updated, now, rules)
         if updated is not complaint:
             tx.update_complaint(
@@ -39,7 +39,9 @@ def sweep(tx: Tx, now: datetime, rules: Rules, batch: int = 100) -> datetime | N
     return min(d for d in (first.review_due_at, first.remind_at) if d is not None)
 
 
-def _auto_review(tx: Tx, complaint: ComplaintRecord, now: datetime) -> ComplaintRecord:
+def _auto_review(
+    tx: Tx, complaint: ComplaintRecord, now: datetime, rules: Rules
+) -> ComplaintRecord:
     due = complaint.review_due_at
     if due is None or due > now:
         return complaint
@@ -47,8 +49,11 @@ def _auto_review(tx: Tx, complaint: ComplaintRecord, now: datetime) -> Complaint
     if moved is None:  # no longer pending: just forget the due time
         return complaint.model_copy(update={"review_due_at": None})
     if moved.stage is Stage.MANUAL_REVIEW:
+        can = explain.withdrawal_now_for(tx, rules.catalog, moved, due)
         tx.enqueue(
-            notification(complaint.user_id, "notify.manual_review", due, number=complaint.number)
+            notification(
+                complaint.user_id, "notify.manual_review", due, number=complaint.number, can=can
+            )
         )
     return moved
 
