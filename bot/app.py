@@ -157,7 +157,9 @@ def build_application(
 
     async def post_init(app: AnyApp) -> None:
         await publish_commands(app.bot, rt)
-        rt.store_ = await SqliteStore.open(settings.database, now=clock.now())  # nothing after
+        rt.store_ = await SqliteStore.open(
+            settings.database, now=clock.now(), default_language=settings.default_language
+        )  # nothing after
         # this may fail, or the store's thread would keep the process alive
         rt.outbox = Outbox(rt, app.bot)
         rt.sweeper = Sweeper(rt, rt.outbox, interval=settings.sweep_seconds)

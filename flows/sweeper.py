@@ -7,7 +7,7 @@ due time is cleared with them, so a reminder is sent once, also across restarts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flows import lifecycle, policy
 from flows.calendar import month_bounds
@@ -17,7 +17,6 @@ from flows.records import ComplaintRecord, Stage
 from flows.step import Rules, notification
 from flows.timefmt import at, span
 
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 # Telegram keeps an update for at most 24 h; an id seen longer ago than this cannot come back.
 REMEMBER_UPDATES = timedelta(hours=48)
 
@@ -32,11 +31,7 @@ def sweep(tx: Tx, now: datetime, rules: Rules, batch: int = 100) -> datetime | N
             tx.update_complaint(
                 updated.model_copy(update={"version": complaint.version + 1}), complaint.version
             )
-    upcoming = tx.due_complaints(FAR_FUTURE, 1)
-    if not upcoming:
-        return None
-    first = upcoming[0]
-    return min(d for d in (first.review_due_at, first.remind_at) if d is not None)
+    return tx.next_deadline()
 
 
 def _auto_review(tx: Tx, complaint: ComplaintRecord, now: datetime) -> ComplaintRecord:
