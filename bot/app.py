@@ -30,11 +30,11 @@ from bot.processor import PerUserProcessor
 from bot.render import Renderer
 from flows import delivery
 from flows.catalog import Catalog, load_catalog
+from flows.context import Rules
 from flows.engine import MENU_COMMANDS, OPERATOR_COMMANDS, Desk
 from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
-from flows.step import Rules
 from storage.base import Store
 from storage.sqlite import SqliteStore
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flows.catalog import load_catalog
-from flows.follow import with_deadlines
+from flows.complaints import with_deadlines
+from flows.context import Rules
 from flows.records import ComplaintRecord, Stage
-from flows.step import Rules
 from flows.sweeper import sweep
 from storage.base import Store
 
