@@ -30,11 +30,11 @@ from bot.processor import PerUserProcessor
 from bot.render import Renderer
 from flows import delivery
 from flows.catalog import Catalog, load_catalog
+from flows.context import Rules
 from flows.engine import MENU_COMMANDS, OPERATOR_COMMANDS, Desk
 from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
-from flows.step import Rules
 from storage.base import Store
 from storage.sqlite import SqliteStore
 
@@ -157,7 +157,9 @@ def build_application(
 
     async def post_init(app: AnyApp) -> None:
         await publish_commands(app.bot, rt)
-        rt.store_ = await SqliteStore.open(settings.database, now=clock.now())  # nothing after
+        rt.store_ = await SqliteStore.open(
+            settings.database, now=clock.now(), default_language=settings.default_language
+        )  # nothing after
         # this may fail, or the store's thread would keep the process alive
         rt.outbox = Outbox(rt, app.bot)
         rt.sweeper = Sweeper(rt, rt.outbox, interval=settings.sweep_seconds)
