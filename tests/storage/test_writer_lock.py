@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 
@@ -56,24 +58,17 @@ async def test_a_second_process_is_refused_naming_the_first(tmp_path: Path) -> N
 
 async def test_the_lock_goes_with_a_killed_holder(tmp_path: Path) -> None:
     path = tmp_path / "desk.sqlite3"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _OPEN, str(path), "hold"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _OPEN, str(path), "hold", stdin=PIPE, stdout=PIPE
     )
     try:
         assert holder.stdout is not None
-        assert holder.stdout.readline() == "opened\n"
+        assert await holder.stdout.readline() == b"opened\n"
         with pytest.raises(DatabaseInUse, match=f"in use by process {holder.pid} "):
             await SqliteStore.open(path)
     finally:
         holder.send_signal(signal.SIGKILL)
-        holder.wait(timeout=60)
-        assert holder.stdin is not None
-        holder.stdin.close()
-        assert holder.stdout is not None
-        holder.stdout.close()
+        await holder.communicate()
     store = await SqliteStore.open(path)  # no stale lock after SIGKILL
     await store.close()
 
@@ -93,4 +88,8 @@ async def test_one_process_may_reopen_its_own_file(tmp_path: Path) -> None:
 async def test_an_in_memory_database_takes_no_lock(tmp_path: Path) -> None:
     store = await SqliteStore.open(":memory:")
     await store.close()
-    assert not list(tmp_path.iterdir())
+    assert files(tmp_path) == []
+
+
+def files(folder: Path) -> list[Path]:
+    return list(folder.iterdir())
