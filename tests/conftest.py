@@ -62,8 +62,7 @@ async def sim(settings: Settings) -> AsyncIterator[Simulator]:
     async def factory(request: BaseRequest, clock: FakeClock) -> AnyApp:
         return build_application(settings, clock=clock, request=request, translator=_TRANSLATOR)
 
-    simulator = await Simulator.start(factory, clock=FakeClock(START))
-    simulator.translator = _TRANSLATOR
+    simulator = await Simulator.start(factory, clock=FakeClock(START), translator=_TRANSLATOR)
     async with simulator:
         yield simulator
 
