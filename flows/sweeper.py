@@ -7,7 +7,7 @@ due time is cleared with them, so a reminder is sent once, also across restarts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flows import complaints, lifecycle
 from flows.context import Rules, notification
@@ -16,7 +16,6 @@ from flows.ports import Tx
 from flows.records import ComplaintRecord, Stage
 from flows.timefmt import at, span
 
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 # Telegram keeps an update for at most 24 h; an id seen longer ago than this cannot come back.
 REMEMBER_UPDATES = timedelta(hours=48)
 
@@ -29,11 +28,7 @@ def sweep(tx: Tx, now: datetime, rules: Rules, batch: int = 100) -> datetime | N
         updated = _remind(tx, updated, now, rules)
         if updated is not complaint:
             complaints.save(tx, complaint, updated)
-    upcoming = tx.due_complaints(FAR_FUTURE, 1)
-    if not upcoming:
-        return None
-    first = upcoming[0]
-    return min(d for d in (first.review_due_at, first.remind_at) if d is not None)
+    return tx.next_deadline()
 
 
 def _auto_review(tx: Tx, complaint: ComplaintRecord, now: datetime) -> ComplaintRecord:
