@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flows import policy
-from flows.calendar import month_bounds
+from flows import complaints
 from flows.catalog import Catalog, ComplaintType, Limits
-from flows.policy import Channel, Decision, History
+from flows.policy import Channel, Decision
 from flows.ports import Tx
 from flows.records import ComplaintRecord, TimelineEntry
 from flows.replies import Lines, Ref
@@ -26,19 +25,6 @@ from flows.timefmt import at, span
 
 # Timeline entries for operators only: a loss report is the other party's business.
 OPERATOR_ONLY = frozenset({"loss_reported"})
-
-
-def decision_for(tx: Tx, catalog: Catalog, complaint: ComplaintRecord, now: datetime) -> Decision:
-    """The policy's decision for `complaint` at `now`, with the history it needs from `tx`."""
-    ctype = catalog.type(complaint.type_id)
-    assert ctype is not None, "a stored complaint's type is in the catalog"
-    start, end = month_bounds(now)
-    request = tx.open_request_for(complaint.number)
-    history = History(
-        revocations_this_month=tx.revocations_in(complaint.user_id, start, end),
-        open_request=request.number if request else None,
-    )
-    return policy.decide(ctype, complaint, now, history, catalog.limits)
 
 
 def window(ctype: ComplaintType) -> Ref:
@@ -134,7 +120,7 @@ def withdrawal_now_for(tx: Tx, catalog: Catalog, complaint: ComplaintRecord, now
     """`withdrawal_now` for a complaint as it is now (notifications of a stage change)."""
     ctype = catalog.type(complaint.type_id)
     assert ctype is not None, "a stored complaint's type is in the catalog"
-    decision = decision_for(tx, catalog, complaint, now)
+    decision = complaints.decision(tx, catalog, complaint, now)
     return withdrawal_now(decision, complaint, ctype, now, catalog.limits)
 
 

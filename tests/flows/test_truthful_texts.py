@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fake.actor import Actor
 from bot.i18n import plain
-from bot.simulator import Simulator
+from bot.simulator import Actor, Simulator
 from flows.catalog import load_catalog
 from tests.flows.test_follow_conversations import file, open_detail
 from tests.flows.test_operator_conversations import (
