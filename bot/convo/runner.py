@@ -22,12 +22,11 @@ from bot.convo.expect import ConvoFailure, Matcher, check_actor, check_events
 from bot.convo.model import Script, Step, parse_duration, substitute
 from bot.convo.source import ScriptError
 from bot.convo.watch import StepWatcher
-from bot.fake.actor import Actor
 from bot.fake.models import FakeMessage
 from bot.fake.transcript import render_message
 from bot.fake.world import FakeTelegram
 from bot.i18n import Translator
-from bot.simulator import Simulator
+from bot.simulator import Actor, Simulator
 from flows.replies import DomainEvent
 
 MEDIA = ("photo", "document", "video")
@@ -72,8 +71,9 @@ class Run:
         if self.script.limits:
             world.enforce_limits()
         self.watcher = StepWatcher(world)
-        sim = await Simulator.start(self._factory, clock=clock, world=world)
-        sim.translator = translator()
+        sim = await Simulator.start(
+            self._factory, clock=clock, world=world, translator=translator()
+        )
         async with sim:
             for spec in self.script.actors.values():
                 self.actors[spec.name] = sim.user(spec.id, spec.name, spec.language)
