@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -31,11 +31,12 @@ from bot.render import Renderer
 from bot.sending import Persist
 from flows import delivery
 from flows.catalog import Catalog, load_catalog
-from flows.engine import MENU_COMMANDS, OPERATOR_COMMANDS, Desk
+from flows.context import Rules
+from flows.engine import Desk
+from flows.features import MENU_COMMANDS, OPERATOR_COMMANDS, REGISTRY
 from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
-from flows.step import Rules
 from storage.base import Store
 from storage.sqlite import SqliteStore
 
@@ -43,6 +44,9 @@ log = logging.getLogger("complaint_desk")
 
 EventSink = Callable[[DomainEvent], None]
 AnyApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+StoreFactory: TypeAlias = Callable[[], Awaitable[Store]]
+"""Opens the store when the Application initializes (again after a restart); the default
+opens SQLite on `settings.database`."""
 
 
 def random_number(now: datetime) -> str:
@@ -92,7 +96,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if outcome.notified and rt.outbox is not None:
         rt.outbox.kick()
     try:
-        await rt.renderer.deliver(context.bot, inbound.user.id, outcome, update.callback_query)
+        await rt.renderer.reply(context.bot, inbound.user.id, outcome, update.callback_query)
     except Forbidden:  # they blocked the bot while we were answering: remember it, no error
         await rt.store.transact(
             partial(delivery.blocked, user_id=inbound.user.id, notification_id=None, now=now)
@@ -160,25 +164,45 @@ def build_application(
     catalog: Catalog | None = None,
     translator: Translator | None = None,
     sinks: list[EventSink] | None = None,
+    store: StoreFactory | None = None,
 ) -> AnyApp:
-    """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests)."""
+    """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests);
+    `store` opens the storage (default: SQLite on `settings.database`)."""
     catalog = catalog or load_catalog(settings.catalog)
     rt = Runtime(
         settings=settings,
         clock=clock,
-        desk=Desk(Rules(catalog, random_number, settings.default_language, settings.operator_ids)),
+        desk=Desk(
+            Rules(catalog, random_number, settings.default_language, settings.operator_ids),
+            REGISTRY,
+        ),
         renderer=Renderer(translator or Translator.load(), clock),
         sinks=list(sinks or []),
     )
 
+    async def open_sqlite() -> Store:
+        return await SqliteStore.open(
+            settings.database, now=clock.now(), default_language=settings.default_language
+        )
+
     async def post_init(app: AnyApp) -> None:
         await publish_commands(app.bot, rt)
-        rt.store_ = await SqliteStore.open(settings.database, now=clock.now())  # nothing after
-        # this may fail, or the store's thread would keep the process alive
-        rt.outbox = Outbox(rt, app.bot)
-        rt.sweeper = Sweeper(rt, rt.outbox, interval=settings.sweep_seconds)
+        rt.store_ = opened = await (store or open_sqlite)()  # nothing after this may fail, or
+        # the store's thread would keep the process alive
+        rt.outbox = Outbox(opened, clock, rt.renderer, app.bot)
+        rt.sweeper = Sweeper(
+            opened, clock, rt.desk.rules, rt.outbox.kick, interval=settings.sweep_seconds
+        )
         rt.sweeper.start()
-        rt.broadcaster = Broadcaster(rt, app.bot, batch=settings.broadcast_batch)
+        rt.broadcaster = Broadcaster(
+            opened,
+            clock,
+            rt.renderer,
+            rt.desk.rules,
+            rt.publish,
+            app.bot,
+            batch=settings.broadcast_batch,
+        )
         rt.sinks.append(rt.broadcaster.on_event)  # confirm / resume kick it, pause stops it
         rt.broadcaster.start()  # recovers rows left in flight, continues running broadcasts
 
@@ -198,7 +222,7 @@ def build_application(
     builder = ApplicationBuilder().rate_limiter(pacer).concurrent_updates(PerUserProcessor())
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     builder = builder.token(token or "123456:FAKE-TOKEN-FOR-THE-LOCAL-FAKE-TELEGRAM")
-    if request is not None:  # the fake Telegram: updates are delivered, not polled
+    if request is not None:  # the fake Telegram: updates are handed over, not polled
         builder = builder.request(request).get_updates_request(request).updater(None)
     else:  # over HTTP: Telegram, a self-hosted Bot API server, or the fake's HTTP front
         builder = builder.base_url(settings.telegram_api_base_url)

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from bot.fake.actor import Actor
 from bot.simulator import Simulator
+from bot.simulator.actor import Actor
 from tests.flows.test_filing_conversations import type_button
 
 
