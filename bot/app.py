@@ -142,6 +142,10 @@ async def publish_commands(bot: Bot, rt: Runtime) -> None:
 
             commands = menu(MENU_COMMANDS)
             await persist(partial(bot.set_my_commands, commands, language_code=code), "commands")
+            about = plain(rt.renderer.text(language, "bot.description", {}))
+            short = plain(rt.renderer.text(language, "bot.short_description", {}))
+            await persist(partial(bot.set_my_description, about, language_code=code), "about")
+            await persist(partial(bot.set_my_short_description, short, language_code=code), "about")
             operators = menu(MENU_COMMANDS + OPERATOR_COMMANDS)
             for operator_id in sorted(rt.settings.operator_ids):
                 scope = BotCommandScopeChat(operator_id)

@@ -93,6 +93,15 @@ class Outcome:
     notified: bool = False  # outbox rows were written: the sender should run
 
 
+ELLIPSIS = "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, an ellipsis marking the cut (labels, names)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+
+
 def params_to_json(params: Params) -> dict[str, Any]:
     """Parameters as JSON-safe data (for the outbox): Refs and Lines become tagged dicts."""
     return {name: _encode(value) for name, value in params.items()}
