@@ -166,14 +166,25 @@ class Simulator:
         return actor
 
     async def process(self, update: JSON) -> None:
-        """Hand one update to the app the way PTB's update fetcher does, then wait until idle."""
+        """Hand one update to the app the way PTB's update fetcher does, then wait until idle.
+
+        If handling it waits on the clock (a reply retried after a 429's `retry_after`), virtual
+        time moves on to each wake-up in turn until the update is handled, as real time would.
+        """
         async with self.tasks.step() as before:
             app = self.app
             parsed = Update.de_json(update, app.bot)
             if getattr(app.bot, "callback_data_cache", None) is not None:
                 app.bot.insert_callback_data(parsed)  # PTB does this only inside get_updates
-            await app.update_processor.process_update(parsed, app.process_update(parsed))
+            handling = asyncio.create_task(
+                app.update_processor.process_update(parsed, app.process_update(parsed)),
+                name=f"update {parsed.update_id}",
+            )
             await self._drain(before)
+            while not handling.done() and (due := self.clock.next_wakeup()) is not None:
+                self.clock.set(due)
+                await self._tick(before)
+            handling.result()
 
     def on_advance(self, hook: TickHook) -> None:
         """Run `hook` after every clock step of `advance` (e.g. the deadline sweeper)."""
