@@ -9,31 +9,14 @@ from __future__ import annotations
 
 from bot.app import runtime
 from bot.simulator import Actor, Simulator
-from flows.records import AuditEntry, ComplaintRecord, RequestStatus, RevocationRequest, Stage
+from flows.records import AuditEntry, RequestStatus, Stage
 from tests.conftest import OPERATOR
-from tests.flows.test_filing_conversations import file_to_review, submit
+from tests.flows.conversations import file, open_detail, stored, stored_request
 
 RESULT = "We checked the transfer records: the account was warned and restricted."
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-async def file(actor: Actor, type_id: str = "friend_report") -> str:
-    await file_to_review(actor, type_id)
-    return await submit(actor)
-
-
-async def stored(sim: Simulator, number: str) -> ComplaintRecord:
-    complaint = await runtime(sim.app).store.read(lambda tx: tx.get_complaint(number))
-    assert complaint is not None
-    return complaint
-
-
-async def stored_request(sim: Simulator, number: str) -> RevocationRequest:
-    request = await runtime(sim.app).store.read(lambda tx: tx.get_request(number))
-    assert request is not None
-    return request
 
 
 async def audit(sim: Simulator, subject: str | None = None) -> list[AuditEntry]:
@@ -47,12 +30,6 @@ async def operator(sim: Simulator) -> Actor:
     op = sim.user(OPERATOR, "Olga", language_code="en")
     await op.send("/start")
     return op
-
-
-async def open_detail(actor: Actor, number: str) -> None:
-    await actor.send("/mycomplaints")
-    await actor.tap(data=f"c:open:{number}")
-    actor.assert_last("follow.detail")
 
 
 async def request_withdrawal(sim: Simulator, user: Actor, number: str) -> str:

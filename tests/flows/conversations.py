@@ -1,0 +1,106 @@
+"""Helpers for whole conversations on the simulator, shared by the conversation tests: filing a
+complaint step by step, reading what was stored, opening a complaint's detail."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.app import runtime
+from bot.simulator import Actor, Simulator
+from flows.catalog import load_catalog
+from flows.records import ComplaintRecord, RevocationRequest
+
+CATALOG = load_catalog()
+NUMBER = re.compile(r"\d{6}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+TARGETS = {
+    "friend_report": "wxid_scammer88",
+    "payment": "4200001234202611230001",
+    "mini_program": "wx1234567890abcdef",
+    "intellectual_property": "https://example.com/copied-article",
+    "judicial": "Case 2026-117",
+    "account_security": "@my_old_account",
+    "inappropriate_content": "A post with violent pictures",
+    "merchant_service": "Happy Noodles Shop",
+    "other": "Something odd",
+}
+DESCRIPTION = "On 20 Nov they asked me to transfer money and then blocked me."
+
+
+def type_button(type_id: str) -> dict[str, Any]:
+    ctype = CATALOG.type(type_id)
+    assert ctype is not None
+    return {"title": ctype.title.as_dict()}
+
+
+async def send_evidence(actor: Actor, type_id: str, count: int | None = None) -> None:
+    """Send `count` (default: the minimum) items of a kind this type accepts."""
+    ctype = CATALOG.type(type_id)
+    assert ctype is not None
+    kinds = {k.value for k in ctype.evidence.kinds}
+    for i in range(count if count is not None else ctype.evidence.min_count):
+        if "photo" in kinds:
+            await actor.send_photo(data=f"photo-{type_id}-{i}".encode())
+        elif "document" in kinds:
+            await actor.send_document(data=f"doc-{type_id}-{i}".encode())
+        else:
+            await actor.forward("Scammer", f"message {i}")
+
+
+async def file_to_review(
+    actor: Actor, type_id: str = "friend_report", target: str | None = None
+) -> None:
+    """From anywhere: /start, pick the type, continue, target, evidence, description."""
+    await actor.send("/start")
+    await actor.tap_key("menu.button.file")
+    await actor.tap_key("filing.button.type", **type_button(type_id))
+    actor.assert_last("filing.guidance")
+    await actor.tap_key("filing.button.proceed")
+    actor.assert_last("filing.ask_target")
+    await actor.send(target or TARGETS[type_id])
+    actor.assert_last("filing.evidence_status")
+    await send_evidence(actor, type_id)
+    await actor.tap_key("filing.button.done")
+    actor.assert_last("filing.ask_description")
+    await actor.send(DESCRIPTION)
+    actor.assert_last("filing.review")
+
+
+async def submit(actor: Actor) -> str:
+    """Submit from the review through the second confirmation; returns the complaint number."""
+    await actor.tap_key("filing.button.submit")
+    actor.assert_last("filing.confirm_warning")
+    await actor.tap_key("filing.button.confirm")
+    submitted = actor.assert_got("filing.submitted")
+    actor.assert_last("menu.welcome")
+    found = NUMBER.search(submitted.text)
+    assert found, submitted.text
+    return found.group()
+
+
+async def file(actor: Actor, type_id: str = "friend_report", target: str | None = None) -> str:
+    """File a complaint of `type_id` (against `target`, or the type's sample) and submit it."""
+    await file_to_review(actor, type_id, target)
+    return await submit(actor)
+
+
+async def stored(sim: Simulator, number: str) -> ComplaintRecord:
+    """The complaint as the database has it now."""
+    complaint = await runtime(sim.app).store.read(lambda tx: tx.get_complaint(number))
+    assert complaint is not None
+    return complaint
+
+
+async def stored_request(sim: Simulator, number: str) -> RevocationRequest:
+    """The revocation request as the database has it now."""
+    request = await runtime(sim.app).store.read(lambda tx: tx.get_request(number))
+    assert request is not None
+    return request
+
+
+async def open_detail(actor: Actor, number: str) -> None:
+    """/mycomplaints, then the complaint's detail."""
+    await actor.send("/mycomplaints")
+    actor.assert_last("follow.list")
+    await actor.tap(data=f"c:open:{number}")
+    actor.assert_last("follow.detail")
