@@ -135,12 +135,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-BOT_CYCLES = pytest.mark.xfail(
-    strict=True, reason="bot.app <-> background/broadcaster, bot.fake: h3-wiring (issue 7 item 5)"
-)
-
-
-@pytest.mark.parametrize("package", ["flows", "storage", pytest.param("bot", marks=BOT_CYCLES)])
+@pytest.mark.parametrize("package", PACKAGES)
 def test_no_import_cycles(package: str) -> None:
     """Imports at module level and inside functions alike: no module reaches back to itself."""
     graph, _ = import_graph(ROOT, (package,))
