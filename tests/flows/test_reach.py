@@ -14,8 +14,7 @@ from bot.simulator import Actor, Simulator
 from flows.catalog import load_catalog
 from flows.complaints import target_key, with_deadlines
 from flows.records import ComplaintRecord, Stage
-from tests.flows.test_filing_conversations import file_to_review
-from tests.flows.test_follow_conversations import file, open_detail
+from tests.flows.conversations import file, file_to_review, open_detail
 
 CATALOG = load_catalog()
 LANGUAGES = pytest.mark.parametrize("language", ["en", "zh-CN"])
