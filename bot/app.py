@@ -29,7 +29,7 @@ from bot.pacer import Pacer
 from bot.processor import PerUserProcessor
 from bot.render import Renderer
 from bot.sending import Persist
-from flows import delivery
+from flows import after_send
 from flows.catalog import Catalog, load_catalog
 from flows.context import Rules
 from flows.engine import Desk
@@ -99,7 +99,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await rt.renderer.reply(context.bot, inbound.user.id, outcome, update.callback_query)
     except Forbidden:  # they blocked the bot while we were answering: remember it, no error
         await rt.store.transact(
-            partial(delivery.blocked, user_id=inbound.user.id, notification_id=None, now=now)
+            partial(after_send.blocked, user_id=inbound.user.id, notification_id=None, now=now)
         )
 
 
