@@ -36,7 +36,7 @@ from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
 from storage.base import Store
-from storage.sqlite import SqliteStore
+from storage.factory import open_store
 
 log = logging.getLogger("complaint_desk")
 
@@ -157,7 +157,7 @@ def build_application(
 
     async def post_init(app: AnyApp) -> None:
         await publish_commands(app.bot, rt)
-        rt.store_ = await SqliteStore.open(
+        rt.store_ = await open_store(
             settings.database, now=clock.now(), default_language=settings.default_language
         )  # nothing after
         # this may fail, or the store's thread would keep the process alive

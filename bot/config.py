@@ -8,13 +8,15 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.language import SUPPORTED
+from storage.factory import database_setting
 
 
 class Settings(BaseSettings):
     """Every setting, from environment variables (names in capitals) or keyword arguments.
 
     TELEGRAM_BOT_TOKEN   the bot's token; without it `complaint-desk run` opens the console
-    COMPLAINT_DESK_DB    the SQLite file (default: data/complaint-desk.sqlite3)
+    COMPLAINT_DESK_DB    the SQLite file (default: data/complaint-desk.sqlite3), or a
+                         postgresql://... DSN for the PostgreSQL store
     COMPLAINT_DESK_CATALOG  a rules catalog replacing the shipped one
     OPERATOR_IDS         comma-separated Telegram user ids of the operators
     DEFAULT_LANGUAGE     zh-CN or en, for people whose Telegram language is neither
@@ -23,7 +25,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     telegram_bot_token: SecretStr | None = None
-    database: Path = Field(
+    database: Path | str = Field(
         default=Path("data/complaint-desk.sqlite3"),
         validation_alias=AliasChoices("COMPLAINT_DESK_DB", "database"),
     )
@@ -40,6 +42,11 @@ class Settings(BaseSettings):
     # Telegram's ~30/s so replies keep headroom; recipients claimed per batch.
     broadcast_rate: float = Field(default=25.0, gt=0, le=30)
     broadcast_batch: int = Field(default=20, ge=1, le=100)
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        return database_setting(value) if isinstance(value, str | Path) else value
 
     @field_validator("operator_ids", mode="before")
     @classmethod
