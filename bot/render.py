@@ -6,21 +6,28 @@ the user's language, sent with parse_mode HTML (parameters are escaped by the tr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 
+from bot.clock import Clock, SystemClock
 from bot.i18n import Markup, Translator, plain
+from bot.sending import Persist
 from flows import callback
 from flows.replies import Button, Lines, Outcome, Ref, Reply
 
+log = logging.getLogger("complaint_desk.render")
+
 
 class Renderer:
-    def __init__(self, translator: Translator) -> None:
+    def __init__(self, translator: Translator, clock: Clock | None = None) -> None:
         self.tr = translator
+        self.persist = Persist(clock or SystemClock())
 
     def text(self, language: str, key: str, params: Mapping[str, Any]) -> str:
         return self.tr.text(language, key, **self._params(language, params))
@@ -59,24 +66,48 @@ class Renderer:
     async def reply(
         self, bot: Bot, chat_id: int, outcome: Outcome, query: CallbackQuery | None = None
     ) -> None:
-        """Answer the tap (always: Telegram shows a spinner until answered), then send replies."""
+        """Answer the tap (once: Telegram shows a spinner until answered), then send replies.
+
+        Every call is retried until it is done (bot/sending.py). One reply that still fails does
+        not stop the ones after it; the first such failure is raised at the end, so the error
+        handler's apology comes after everything that could be delivered.
+        """
         lang = outcome.language
         if outcome.duplicate:  # handled before: its replies went out then; only stop a spinner
             if query is not None:
-                await _ignore_bad_request(query.answer(), "query is too old")
+                await self._answer(query, None, False)
             return
         if query is not None:
             notice = outcome.notice
-            await query.answer(
-                text=plain(self.text(lang, notice.key, notice.params)) if notice else None,
-                show_alert=bool(notice and notice.alert),
-            )
+            text = plain(self.text(lang, notice.key, notice.params)) if notice else None
+            await self._answer(query, text, bool(notice and notice.alert))
         edited = False
+        failed: Exception | None = None
         for reply in outcome.replies:
-            edited |= await self._send(bot, chat_id, reply, outcome, query)
+            try:
+                edited |= await self._send(bot, chat_id, reply, outcome, query)
+            except Forbidden:
+                raise  # they blocked the bot: nothing after this can arrive either
+            except Exception as error:
+                log.error("reply %s to %s failed: %s", reply.key, chat_id, type(error).__name__)
+                failed = failed or error
         if query is not None and outcome.replies and not edited and query.message is not None:
             # The tapped prompt is answered: drop its buttons so the chat reads cleanly.
-            await _ignore_unmodified(query.edit_message_reply_markup(reply_markup=None))
+            await self.persist(
+                lambda: _ignore_unmodified(query.edit_message_reply_markup(reply_markup=None)),
+                "drop buttons",
+            )
+        if failed is not None:
+            raise failed
+
+    async def _answer(self, query: CallbackQuery, text: str | None, alert: bool) -> None:
+        # A retry after an answer that did arrive gets "query is too old": it is answered.
+        await self.persist(
+            lambda: _ignore_bad_request(
+                query.answer(text=text, show_alert=alert), "query is too old"
+            ),
+            "answerCallbackQuery",
+        )
 
     async def _send(
         self, bot: Bot, chat_id: int, reply: Reply, outcome: Outcome, query: CallbackQuery | None
@@ -84,20 +115,19 @@ class Renderer:
         text = self.text(outcome.language, reply.key, reply.params)
         markup = self.keyboard(reply.buttons, outcome.language, outcome.nonce)
         if reply.edit and query is not None and query.message is not None:
-            await _ignore_unmodified(
-                query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await self.persist(
+                lambda: _ignore_unmodified(
+                    query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                ),
+                "editMessageText",
             )
             return True
         if reply.photo is not None:
-            await bot.send_photo(
-                chat_id,
-                reply.photo,
-                caption=text or None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
+            photo = partial(bot.send_photo, chat_id, reply.photo, reply_markup=markup)
+            await self.persist(partial(photo, caption=text or None, parse_mode="HTML"), "photo")
             return False
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        send = partial(bot.send_message, chat_id, text, reply_markup=markup)
+        await self.persist(partial(send, parse_mode=ParseMode.HTML), "sendMessage")
         return False
 
 
