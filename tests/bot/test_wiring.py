@@ -129,4 +129,4 @@ async def test_build_application_runs_on_the_store_it_is_given(
         await sim.restart()
         assert len(opened) == 2
         assert runtime(sim.app).store is opened[1]
-    assert not settings.database.exists()  # the default file was never opened
+    assert not Path(settings.database).exists()  # the default file was never opened
