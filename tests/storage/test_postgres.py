@@ -29,7 +29,7 @@ from storage.postgres import PgTx, PostgresStore
 from storage.sqlite import SqliteStore
 from tests import pg
 from tests.conftest import OPERATOR
-from tests.flows.test_filing_conversations import file_to_review, submit
+from tests.flows.conversations import file_to_review, submit
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
