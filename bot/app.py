@@ -38,7 +38,7 @@ from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
 from storage.base import Store
-from storage.sqlite import SqliteStore
+from storage.factory import open_store
 
 log = logging.getLogger("complaint_desk")
 
@@ -167,7 +167,7 @@ def build_application(
     store: StoreFactory | None = None,
 ) -> AnyApp:
     """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests);
-    `store` opens the storage (default: SQLite on `settings.database`)."""
+    `store` opens the storage (default: `settings.database`, a SQLite file or PostgreSQL)."""
     catalog = catalog or load_catalog(settings.catalog)
     rt = Runtime(
         settings=settings,
@@ -180,14 +180,14 @@ def build_application(
         sinks=list(sinks or []),
     )
 
-    async def open_sqlite() -> Store:
-        return await SqliteStore.open(
+    async def open_configured() -> Store:  # the database setting picks SQLite or PostgreSQL
+        return await open_store(
             settings.database, now=clock.now(), default_language=settings.default_language
         )
 
     async def post_init(app: AnyApp) -> None:
         await publish_commands(app.bot, rt)
-        rt.store_ = opened = await (store or open_sqlite)()  # nothing after this may fail, or
+        rt.store_ = opened = await (store or open_configured)()  # nothing after this may fail, or
         # the store's thread would keep the process alive
         rt.outbox = Outbox(opened, clock, rt.renderer, app.bot)
         rt.sweeper = Sweeper(
