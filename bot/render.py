@@ -9,13 +9,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.i18n import Markup, Translator, plain
 from flows import callback
-from flows.replies import Button, Lines, Outcome, Ref, Reply
+from flows.replies import Attachment, Button, Lines, Outcome, Ref, Reply
+
+_MEDIA = {"photo": InputMediaPhoto, "video": InputMediaVideo, "document": InputMediaDocument}
 
 
 class Renderer:
@@ -72,8 +82,11 @@ class Renderer:
                 show_alert=bool(notice and notice.alert),
             )
         edited = False
-        for reply in outcome.replies:
-            edited |= await self._send(bot, chat_id, reply, outcome, query)
+        for batch in _albums(outcome.replies):
+            if len(batch) > 1:
+                await self._album(bot, chat_id, batch, lang)
+            else:
+                edited |= await self._send(bot, chat_id, batch[0], outcome, query)
         if query is not None and outcome.replies and not edited and query.message is not None:
             # The tapped prompt is answered: drop its buttons so the chat reads cleanly.
             await _ignore_unmodified(query.edit_message_reply_markup(reply_markup=None))
@@ -88,17 +101,45 @@ class Renderer:
                 query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
             )
             return True
-        if reply.photo is not None:
-            await bot.send_photo(
-                chat_id,
-                reply.photo,
-                caption=text or None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
+        file = reply.file or (Attachment("photo", reply.photo) if reply.photo else None)
+        if file is not None:
+            common: dict[str, Any] = {
+                "caption": text or None,
+                "parse_mode": ParseMode.HTML,
+                "reply_markup": markup,
+            }
+            if file.kind == "photo":
+                await bot.send_photo(chat_id, file.file_id, **common)
+            elif file.kind == "video":
+                await bot.send_video(chat_id, file.file_id, **common)
+            else:
+                await bot.send_document(chat_id, file.file_id, **common)
             return False
         await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         return False
+
+    async def _album(self, bot: Bot, chat_id: int, replies: list[Reply], language: str) -> None:
+        media = [
+            _MEDIA[r.file.kind](
+                r.file.file_id,
+                caption=self.text(language, r.key, r.params),
+                parse_mode=ParseMode.HTML,
+            )
+            for r in replies
+            if r.file is not None
+        ]
+        await bot.send_media_group(chat_id, media)
+
+
+def _albums(replies: list[Reply]) -> list[list[Reply]]:
+    """Replies in order; consecutive ones of one album (non-zero `album`) together."""
+    out: list[list[Reply]] = []
+    for reply in replies:
+        if reply.album and out and out[-1][-1].album == reply.album:
+            out[-1].append(reply)
+        else:
+            out.append([reply])
+    return out
 
 
 async def _ignore_unmodified(call: Any) -> None:

@@ -11,7 +11,7 @@ through the outbox (`step.notify`, rendered in the recipient's language).
 
 from __future__ import annotations
 
-from flows import lifecycle, policy
+from flows import exhibits, lifecycle, materials, policy
 from flows.events import Command, Event, Tap
 from flows.operator_task import BUTTONS, FLOW, Verdict, cannot_revoke, record, save, start_task
 from flows.operator_task import on_event as _on_task_event
@@ -187,6 +187,9 @@ def card(step: Step, complaint: ComplaintRecord, *, edit: bool = False) -> Reply
                 _b("operator.button.reject", "reject", request.number),
             )
         )
+    if complaint.evidence:
+        count = len(complaint.evidence)
+        buttons.append((_b("operator.button.evidence", "evidence", n, count=count),))
     extra = [_b("operator.button.refresh", "open", n), _b("operator.button.queue", "queue", "all")]
     if complaint.stage is not Stage.REVOKED and not complaint.loss_reported:
         extra.insert(0, _b("operator.button.loss", "loss", n))
@@ -216,7 +219,8 @@ def card(step: Step, complaint: ComplaintRecord, *, edit: bool = False) -> Reply
 
 
 def _files(items: tuple[EvidenceItem, ...]) -> Lines | Ref:
-    return Lines(tuple(_file(i) for i in items)) if items else Ref("evidence.none")
+    lines = (exhibits.line(item, i) for i, item in enumerate(items, start=1))
+    return Lines(tuple(lines)) if items else Ref("evidence.none")
 
 
 def _request_line(request: RevocationRequest | None) -> Ref:
@@ -232,14 +236,6 @@ def _counts(items: tuple[EvidenceItem, ...]) -> tuple[Ref, ...]:
         counts[item.kind.value] = counts.get(item.kind.value, 0) + 1
     found = tuple(Ref(f"evidence.count.{k}", {"n": n}) for k, n in counts.items())
     return found or (Ref("evidence.none"),)
-
-
-def _file(item: EvidenceItem, material: str | None = None) -> Ref:
-    name = item.file_name or _short(item.text, 60) or "-"
-    params = {"kind": Ref(f"evidence.kind.{item.kind.value}"), "name": name}
-    if material is None:
-        return Ref("operator.file", params)
-    return Ref("operator.material", {**params, "material": Ref(material)})
 
 
 def _short(text: str, limit: int = SHORT_TEXT) -> str:
@@ -259,13 +255,15 @@ def on_tap(step: Step, tap: Tap) -> None:
         step.reply(queue_view(step, wanted or "all", edit=True))
     elif tap.action == "requests":
         step.reply(requests_view(step, edit=True))
-    elif tap.action in ("request", "approve", "reject"):
+    elif tap.action in ("request", "approve", "reject", "materials"):
         request = step.tx.get_request(tap.arg)
         if request is None:
             step.notice("operator.request_not_found", alert=True, number=tap.arg)
         elif tap.action == "request":
             step.audit("open_request", request.number)
             step.reply(request_card(step, request, edit=True))
+        elif tap.action == "materials":
+            _show_materials(step, request)
         else:
             ask_decision(step, request, Verdict(tap.action))
     elif tap.action in COMPLAINT_ACTIONS:
@@ -327,8 +325,16 @@ def _report_loss(step: Step, complaint: ComplaintRecord, _: str) -> None:
     step.reply(card(step, reported, edit=True))
 
 
+def _show_evidence(step: Step, complaint: ComplaintRecord, _: str) -> None:
+    step.audit("open_evidence", complaint.number)
+    back = _b("operator.button.complaint", "open", complaint.number)
+    for reply in exhibits.evidence(complaint.number, complaint.evidence, back):
+        step.reply(reply)
+
+
 COMPLAINT_ACTIONS = {
     "open": _open,
+    "evidence": _show_evidence,
     "pick": _move,
     "accept": _move,
     "investigate": _move,
@@ -369,14 +375,14 @@ def requests_view(step: Step, *, edit: bool = False) -> Reply:
 
 def request_card(step: Step, request: RevocationRequest, *, edit: bool = False) -> Reply:
     complaint = step.tx.get_complaint(request.complaint_number)
-    needed: tuple[str, ...] = ()
-    if complaint is not None:
-        needed = policy.required_materials(request.reason, request.account_kind, complaint) or ()
-    materials = tuple(
-        _file(item, needed[i] if i < len(needed) else "operator.material_extra")
-        for i, item in enumerate(request.materials)
+    lines = tuple(
+        Ref("operator.material", {"material": Ref(key), "item": exhibits.line(item, i)})
+        for i, (item, key) in enumerate(_materials(step, request), start=1)
     )
     buttons: list[tuple[Button, ...]] = []
+    if request.materials:
+        count = len(request.materials)
+        buttons.append((_b("operator.button.materials", "materials", request.number, count=count),))
     if request.status is RequestStatus.OPEN:
         buttons.append(
             (
@@ -399,7 +405,7 @@ def request_card(step: Step, request: RevocationRequest, *, edit: bool = False) 
             "user": request.user_id,
             "reason": Ref(f"revoke.reason.{request.reason}"),
             "account": Ref(f"revoke.account.{request.account_kind}"),
-            "materials": Lines(materials) if materials else Ref("evidence.none"),
+            "materials": Lines(lines) if lines else Ref("evidence.none"),
             "created": at(request.created_at),
             "age": span(step.now - request.created_at),
             "flag": Ref("operator.flagged" if request.flagged else "operator.not_flagged"),
@@ -408,6 +414,32 @@ def request_card(step: Step, request: RevocationRequest, *, edit: bool = False) 
         tuple(buttons),
         edit=edit,
     )
+
+
+def _materials(step: Step, request: RevocationRequest) -> list[tuple[EvidenceItem, str]]:
+    """Each item of a request with the material it was given for (the explanation first)."""
+    complaint = step.tx.get_complaint(request.complaint_number)
+    needed: tuple[str, ...] = ()
+    if complaint is not None:
+        needed = policy.required_materials(request.reason, request.account_kind, complaint) or ()
+    given = request.materials
+    out = [(item, "material.explanation") for item in given if item.file_id is None]
+    for group in materials.groups(step.catalog, needed, given):
+        out += [(item, group.key) for item in group.items]
+    return out
+
+
+def _show_materials(step: Step, request: RevocationRequest) -> None:
+    """Every material of a request, step by step, so identity can be checked."""
+    step.audit("open_materials", request.number)
+    back = _b("operator.button.request_back", "request", request.number)
+    items = [(item, Ref(key)) for item, key in _materials(step, request)]
+    heading = Reply(
+        "exhibit.materials",
+        {"number": request.number, "complaint": request.complaint_number, "total": len(items)},
+    )
+    for reply in exhibits.show(items, heading, back):
+        step.reply(reply)
 
 
 def ask_decision(step: Step, request: RevocationRequest, verdict: Verdict) -> None:

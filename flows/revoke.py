@@ -13,14 +13,15 @@ from typing import Any, cast
 
 from transitions import EventData
 
-from flows import filing, policy
+from flows import filing, materials, policy
 from flows.calendar import month_bounds
-from flows.catalog import Limits
+from flows.catalog import Catalog
 from flows.events import Command, Event, Forward, Media, Tap, Text, Unsupported
 from flows.policy import Channel, History
 from flows.records import (
     AccountKind,
     EvidenceItem,
+    EvidenceKind,
     RevocationReason,
     RevocationRequest,
     Task,
@@ -46,6 +47,7 @@ FLOW = "revoke"
 
 class R(Enum):
     REASON = "reason"
+    EXPLAIN = "explain"  # "other reason": a short explanation
     ACCOUNT = "account"
     MATERIAL = "material"
     CONFIRM = "confirm"
@@ -55,11 +57,11 @@ BUTTONS = frozenset({"reason", "account", "back", "confirm", "cancel"})
 
 
 class RevokeModel(TaskModel):
-    __slots__ = ("limits",)
+    __slots__ = ("catalog",)
 
-    def __init__(self, task: Task, limits: Limits) -> None:
+    def __init__(self, task: Task, catalog: Catalog) -> None:
         super().__init__(task, R)
-        self.limits = limits
+        self.catalog = catalog
 
     @property
     def needed(self) -> list[str]:
@@ -84,15 +86,7 @@ def is_minor(ev: EventData) -> bool:
 
 def material_problem(ev: EventData) -> Ref | None:
     m = _m(ev)
-    item: EvidenceItem = ev.kwargs["item"]
-    key = m.needed[len(m.materials)]
-    kinds = policy.material_kinds(key)
-    if item.file_id is None or item.kind not in kinds:
-        return Ref("revoke.material_wrong_kind", {"kinds": filing.kinds_list(kinds)})
-    if item.size is not None and item.size > m.limits.max_file_bytes:
-        limit = filing._mb(m.limits.max_file_bytes)
-        return Ref("filing.evidence_too_big", {"size": filing._mb(item.size), "limit": limit})
-    return None
+    return materials.problem(m.catalog, m.needed, m.materials, ev.kwargs["item"])
 
 
 def material_ok(ev: EventData) -> bool:
@@ -101,7 +95,38 @@ def material_ok(ev: EventData) -> bool:
 
 def last_material(ev: EventData) -> bool:
     m = _m(ev)
-    return len(m.materials) + 1 >= len(m.needed)
+    return materials.all_in(m.catalog, m.needed, (*m.materials, ev.kwargs["item"]))
+
+
+def is_other(ev: EventData) -> bool:
+    return bool(ev.kwargs.get("arg") == RevocationReason.OTHER.value)
+
+
+def explanation_problem(ev: EventData) -> Ref | None:
+    limits = _m(ev).catalog.limits
+    text = str(ev.kwargs.get("text", "")).strip()
+    if not limits.explanation_min <= len(text) <= limits.explanation_max:
+        bounds = {"min": limits.explanation_min, "max": limits.explanation_max}
+        return Ref("revoke.explanation_length", {**bounds, "length": len(text)})
+    return None
+
+
+def explanation_ok(ev: EventData) -> bool:
+    return explanation_problem(ev) is None
+
+
+def set_explanation(ev: EventData) -> None:
+    _m(ev).data["explanation"] = str(ev.kwargs["text"]).strip()
+
+
+def explanation_rejected(ev: EventData) -> None:
+    problem = explanation_problem(ev)
+    assert problem is not None
+    _m(ev).replies.append(Reply(problem.key, problem.params))
+
+
+def clear_explanation(ev: EventData) -> None:
+    _m(ev).data.pop("explanation", None)
 
 
 def set_reason(ev: EventData) -> None:
@@ -144,17 +169,20 @@ def clear_materials(ev: EventData) -> None:
 cancel = cancel_with("task.revoke")
 
 
-REASON, ACCOUNT, MATERIAL, CONFIRM = R
+REASON, EXPLAIN, ACCOUNT, MATERIAL, CONFIRM = R
 TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": "reason", "source": REASON, "dest": EXPLAIN, "conditions": [valid_reason, is_other], "before": set_reason},
     {"trigger": "reason", "source": REASON, "dest": ACCOUNT, "conditions": valid_reason, "before": set_reason},
     {"trigger": "reason", "source": REASON, "dest": None, "after": invalid_choice},
+    {"trigger": "text", "source": EXPLAIN, "dest": ACCOUNT, "conditions": explanation_ok, "before": set_explanation},
+    {"trigger": "text", "source": EXPLAIN, "dest": None, "after": explanation_rejected},
     {"trigger": "account", "source": ACCOUNT, "dest": None, "conditions": is_minor, "after": minor_refused},
     {"trigger": "account", "source": ACCOUNT, "dest": MATERIAL, "conditions": valid_account, "before": set_account},
     {"trigger": "account", "source": ACCOUNT, "dest": None, "after": invalid_choice},
     {"trigger": "file", "source": MATERIAL, "dest": CONFIRM, "conditions": [material_ok, last_material], "before": add_material},
     {"trigger": "file", "source": MATERIAL, "dest": None, "conditions": material_ok, "after": add_material},
     {"trigger": "file", "source": MATERIAL, "dest": None, "after": material_rejected},
-    {"trigger": "back", "source": ACCOUNT, "dest": REASON},
+    {"trigger": "back", "source": [EXPLAIN, ACCOUNT], "dest": REASON, "before": clear_explanation},
     {"trigger": "back", "source": [MATERIAL, CONFIRM], "dest": ACCOUNT, "before": clear_materials},
     {"trigger": "confirm", "source": CONFIRM, "dest": None, "after": submit},
     {"trigger": "cancel", "source": list(R), "dest": None, "after": cancel},
@@ -163,7 +191,7 @@ TRANSITIONS: list[dict[str, Any]] = [
 MACHINE = task_machine(R, TRANSITIONS)
 
 
-def question(task: Task) -> Reply:
+def question(task: Task, catalog: Catalog) -> Reply:
     """What the task's current state asks."""
     state = R(task.state)
     if state is R.REASON:
@@ -176,17 +204,23 @@ def question(task: Task) -> Reply:
             (Button(f"revoke.account.{k.value}", "account", k.value),) for k in AccountKind
         )
         return Reply("revoke.ask_account", buttons=(*rows, (BACK, CANCEL)))
+    if state is R.EXPLAIN:
+        limits = catalog.limits
+        bounds = {"min": limits.explanation_min, "max": limits.explanation_max}
+        return Reply("revoke.ask_explanation", bounds, ((BACK, CANCEL),))
     needed: list[str] = list(task.data.get("needed", []))
     if state is R.MATERIAL:
-        key = needed[len(task.materials)]
+        index, started = materials.position(catalog, needed, task.materials)
+        key = needed[index]
+        params = {"n": index + 1, "total": len(needed), "material": Ref(key)}
+        if started is not None and started.option is not None:
+            left = started.option.count - len(started.items)
+            more = {"got": len(started.items), "count": started.option.count, "left": left}
+            return Reply("revoke.material_more", {**params, **more}, ((BACK, CANCEL),))
+        accepts = materials.accepts_ref(materials.rule(catalog, key))
         return Reply(
             "revoke.ask_material",
-            {
-                "n": len(task.materials) + 1,
-                "total": len(needed),
-                "material": Ref(key),
-                "howto": Ref(f"{key}.howto"),
-            },
+            {**params, "howto": Ref(f"{key}.howto"), "accepts": accepts},
             ((BACK, CANCEL),),
         )
     return Reply(
@@ -203,7 +237,7 @@ def question(task: Task) -> Reply:
 
 def prompt(step: Step) -> None:
     assert step.user.task is not None
-    step.reply(question(step.user.task))
+    step.reply(question(step.user.task, step.catalog))
 
 
 def on_event(step: Step, event: Event) -> None:
@@ -230,7 +264,7 @@ def _trigger(step: Step, event: Event) -> Trigger:
     if isinstance(event, Media | Forward):
         return "file", {"item": filing.evidence_item(event, step.now)}
     if isinstance(event, Text):
-        return "text", {}
+        return "text", {"text": event.text}
     return None, {}
 
 
@@ -248,8 +282,8 @@ TASK = TaskFlow(
     machine=MACHINE,
     states=R,
     trigger=_trigger,
-    question=lambda step, task: [question(task)],
-    model=lambda step, task: RevokeModel(task, step.catalog.limits),
+    question=lambda step, task: [question(task, step.catalog)],
+    model=lambda step, task: RevokeModel(task, step.catalog),
     on_invalid=_invalid,
     on_submit=lambda step, task: _submit(step, task),
 )
@@ -283,7 +317,7 @@ def _submit(step: Step, task: Task) -> None:
         user_id=step.user.user_id,
         reason=RevocationReason(task.data["reason"]),
         account_kind=AccountKind(task.data["account"]),
-        materials=task.materials,
+        materials=(*_explanation(task, step), *task.materials),
         flagged=decision.flagged,
         created_at=step.now,
     )
@@ -307,3 +341,9 @@ def _submit(step: Step, task: Task) -> None:
         )
     step.event("revocation.requested", number=request_number, complaint=number)
     step.reply(Reply("revoke.submitted", {"number": request_number, "complaint": number}))
+
+
+def _explanation(task: Task, step: Step) -> tuple[EvidenceItem, ...]:
+    """The "other reason" explanation travels with the materials as a text record."""
+    text = str(task.data.get("explanation", ""))
+    return (EvidenceItem(kind=EvidenceKind.TEXT, text=text, received_at=step.now),) if text else ()
