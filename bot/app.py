@@ -30,11 +30,11 @@ from bot.processor import PerUserProcessor
 from bot.render import Renderer
 from flows import delivery
 from flows.catalog import Catalog, load_catalog
+from flows.context import Rules
 from flows.engine import MENU_COMMANDS, OPERATOR_COMMANDS, Desk
 from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
-from flows.step import Rules
 from storage.base import Store
 from storage.sqlite import SqliteStore
 
@@ -91,7 +91,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if outcome.notified and rt.outbox is not None:
         rt.outbox.kick()
     try:
-        await rt.renderer.deliver(context.bot, inbound.user.id, outcome, update.callback_query)
+        await rt.renderer.reply(context.bot, inbound.user.id, outcome, update.callback_query)
     except Forbidden:  # they blocked the bot while we were answering: remember it, no error
         await rt.store.transact(
             partial(delivery.blocked, user_id=inbound.user.id, notification_id=None, now=now)
@@ -157,7 +157,9 @@ def build_application(
 
     async def post_init(app: AnyApp) -> None:
         await publish_commands(app.bot, rt)
-        rt.store_ = await SqliteStore.open(settings.database, now=clock.now())  # nothing after
+        rt.store_ = await SqliteStore.open(
+            settings.database, now=clock.now(), default_language=settings.default_language
+        )  # nothing after
         # this may fail, or the store's thread would keep the process alive
         rt.outbox = Outbox(rt, app.bot)
         rt.sweeper = Sweeper(rt, rt.outbox, interval=settings.sweep_seconds)
@@ -182,7 +184,7 @@ def build_application(
     builder = ApplicationBuilder().rate_limiter(pacer).concurrent_updates(PerUserProcessor())
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     builder = builder.token(token or "123456:FAKE-TOKEN-FOR-THE-LOCAL-FAKE-TELEGRAM")
-    if request is not None:  # the fake Telegram: updates are delivered, not polled
+    if request is not None:  # the fake Telegram: updates are handed over, not polled
         builder = builder.request(request).get_updates_request(request).updater(None)
     app = builder.post_init(post_init).post_stop(post_stop).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt

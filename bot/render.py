@@ -66,7 +66,7 @@ class Renderer:
             ]
         )
 
-    async def deliver(
+    async def reply(
         self, bot: Bot, chat_id: int, outcome: Outcome, query: CallbackQuery | None = None
     ) -> None:
         """Answer the tap (always: Telegram shows a spinner until answered), then send replies."""

@@ -16,7 +16,7 @@ text, 1024 for a photo's caption (Telegram's, counted in UTF-16 units as Telegra
 Pause, resume and cancel are stateless buttons (scope "b", `b:pause:<id>`) on the operator's
 status message: each tap asks again whether the sender is an operator and what the broadcast's
 status is now. /broadcasts lists the recent broadcasts with their reports. Everything here is
-operator-only (`step.refuse_non_operator`).
+operator-only (`ctx.refuse_non_operator`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from typing import Any, cast
 from transitions import EventData
 
 from flows.catalog import Catalog
+from flows.complaints import title
+from flows.context import Context
 from flows.events import Command, Event, Forward, Media, MediaKind, Tap, Text, Unsupported
 from flows.language import SUPPORTED
 from flows.records import (
@@ -39,7 +41,6 @@ from flows.records import (
     Task,
 )
 from flows.replies import Button, Lines, Ref, Reply
-from flows.step import Step
 from flows.task import (
     BACK,
     CANCEL,
@@ -185,9 +186,7 @@ def audience(catalog: Catalog, segment: Segment) -> Ref:
             "broadcast.audience.language", {"name": Ref(f"broadcast.language.{segment.value}")}
         )
     if segment.kind is SegmentKind.OPEN_TYPE:
-        ctype = catalog.type(segment.value)
-        title = ctype.title.as_dict() if ctype else {lang: segment.value for lang in SUPPORTED}
-        return Ref("broadcast.audience.open_type", {"type": title})
+        return Ref("broadcast.audience.open_type", {"type": title(catalog, segment.value)})
     return Ref(f"broadcast.audience.{segment.kind.value}")
 
 
@@ -196,7 +195,7 @@ def body(text: str, photo: str | None) -> Reply:
     return Reply("broadcast.body", {"text": text}, photo=photo)
 
 
-def question(step: Step, task: Task) -> list[Reply]:
+def question(ctx: Context, task: Task) -> list[Reply]:
     """What the task's current state asks (the preview is three messages)."""
     state = B(task.state)
     if state is B.TEXT:
@@ -212,12 +211,12 @@ def question(step: Step, task: Task) -> list[Reply]:
     if state is B.TYPE:
         rows = tuple(
             (Button("broadcast.button.type", "type", t.id, {"type": t.title.as_dict()}),)
-            for t in step.catalog.types
+            for t in ctx.catalog.types
         )
         return [Reply("broadcast.ask_type", buttons=(*rows, (BACK, CANCEL)))]
     segment = segment_of(task.data)
-    count = step.tx.audience_count(segment)
-    who = audience(step.catalog, segment)
+    count = ctx.tx.audience_count(segment)
+    who = audience(ctx.catalog, segment)
     send = (Button("broadcast.button.send", "confirm", params={"count": count}),)
     return [
         Reply("broadcast.preview", {"count": count, "audience": who}),
@@ -230,10 +229,10 @@ def question(step: Step, task: Task) -> list[Reply]:
     ]
 
 
-def prompt(step: Step) -> None:
-    assert step.user.task is not None
-    for reply in question(step, step.user.task):
-        step.reply(reply)
+def prompt(ctx: Context) -> None:
+    assert ctx.user.task is not None
+    for reply in question(ctx, ctx.user.task):
+        ctx.reply(reply)
 
 
 def _status_buttons(b: Broadcast) -> tuple[tuple[Button, ...], ...]:
@@ -292,35 +291,35 @@ def status_view(
 # -- commands --------------------------------------------------------------------------------
 
 
-def command(step: Step, cmd: Command) -> None:
+def command(ctx: Context, cmd: Command) -> None:
     """/broadcast [text]: start composing (the text may come with the command)."""
-    if step.refuse_non_operator("/broadcast"):
+    if ctx.refuse_non_operator("/broadcast"):
         return
-    open_task = step.user.task
+    open_task = ctx.user.task
     if open_task is not None and open_task.flow != FLOW:
-        step.reply(Reply("broadcast.finish_task_first", {"step": Ref(f"task.{open_task.flow}")}))
+        ctx.reply(Reply("broadcast.finish_task_first", {"step": Ref(f"task.{open_task.flow}")}))
         return
-    step.set_task(Task(flow=FLOW, state=B.TEXT.value))
+    ctx.set_task(Task(flow=FLOW, state=B.TEXT.value))
     if cmd.args.strip():
-        on_event(step, Text(cmd.args.strip()))
+        on_event(ctx, Text(cmd.args.strip()))
         return
-    prompt(step)
+    prompt(ctx)
 
 
-def list_command(step: Step, cmd: Command) -> None:
+def list_command(ctx: Context, cmd: Command) -> None:
     """/broadcasts: the most recent broadcasts, each with its report."""
-    if step.refuse_non_operator("/broadcasts"):
+    if ctx.refuse_non_operator("/broadcasts"):
         return
-    recent = step.tx.list_broadcasts(LIST_SIZE)
+    recent = ctx.tx.list_broadcasts(LIST_SIZE)
     if not recent:
-        step.reply(Reply("broadcast.list_empty"))
+        ctx.reply(Reply("broadcast.list_empty"))
         return
-    items = tuple(_list_item(step, b) for b in recent)
-    step.reply(Reply("broadcast.list", {"count": len(items), "items": Lines(items)}))
+    items = tuple(_list_item(ctx, b) for b in recent)
+    ctx.reply(Reply("broadcast.list", {"count": len(items), "items": Lines(items)}))
 
 
-def _list_item(step: Step, b: Broadcast) -> Ref:
-    counts = step.tx.delivery_counts(b.id or 0)
+def _list_item(ctx: Context, b: Broadcast) -> Ref:
+    counts = ctx.tx.delivery_counts(b.id or 0)
     text = b.text.replace("\n", " ")
     snippet = text if len(text) <= SNIPPET else text[: SNIPPET - 1] + "…"
     return Ref(
@@ -329,7 +328,7 @@ def _list_item(step: Step, b: Broadcast) -> Ref:
             "id": b.id,
             "at": at(b.created_at),
             "status": Ref(f"broadcast.status.{b.status.value}"),
-            "audience": audience(step.catalog, b.segment),
+            "audience": audience(ctx.catalog, b.segment),
             "photo": Ref("broadcast.with_photo") if b.photo_file_id else "",
             "text": snippet,
             "total": b.total,
@@ -345,23 +344,23 @@ def _list_item(step: Step, b: Broadcast) -> Ref:
 # -- the compose task ------------------------------------------------------------------------
 
 
-def on_event(step: Step, event: Event) -> None:
+def on_event(ctx: Context, event: Event) -> None:
     """An event while the operator composes a broadcast."""
-    if step.refuse_non_operator(f"task {FLOW}"):
-        step.set_task(None)
+    if ctx.refuse_non_operator(f"task {FLOW}"):
+        ctx.set_task(None)
         return
-    drive(step, TASK, event)
+    drive(ctx, TASK, event)
 
 
-def _invalid(step: Step, event: Event) -> None:
+def _invalid(ctx: Context, event: Event) -> None:
     if isinstance(event, Tap):
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
     else:
-        step.reply(Reply("broadcast.use_buttons"))
-        prompt(step)
+        ctx.reply(Reply("broadcast.use_buttons"))
+        prompt(ctx)
 
 
-def _trigger(step: Step, event: Event) -> tuple[str | None, dict[str, Any]]:
+def _trigger(ctx: Context, event: Event) -> tuple[str | None, dict[str, Any]]:
     if isinstance(event, Command):
         return ("repeat", {}) if event.name == "repeat" else (None, {})
     if isinstance(event, Tap):
@@ -380,33 +379,33 @@ TASK = TaskFlow(
     states=B,
     trigger=_trigger,
     question=question,
-    model=lambda step, task: ComposeModel(task, step.catalog),
+    model=lambda ctx, task: ComposeModel(task, ctx.catalog),
     on_invalid=_invalid,
-    on_submit=lambda step, task: _confirm(step, task),
+    on_submit=lambda ctx, task: _confirm(ctx, task),
 )
 
 
-def _confirm(step: Step, task: Task) -> None:
+def _confirm(ctx: Context, task: Task) -> None:
     """Write the broadcast and its ledger; the broadcaster picks it up after the commit."""
     segment = segment_of(task.data)
-    if step.tx.audience_count(segment) == 0:
-        step.reply(
-            Reply("broadcast.nobody", {"count": 0, "audience": audience(step.catalog, segment)})
+    if ctx.tx.audience_count(segment) == 0:
+        ctx.reply(
+            Reply("broadcast.nobody", {"count": 0, "audience": audience(ctx.catalog, segment)})
         )
         return
-    created = step.tx.create_broadcast(
+    created = ctx.tx.create_broadcast(
         Broadcast(
-            operator_id=step.user.user_id,
+            operator_id=ctx.user.user_id,
             text=str(task.data["text"]),
             photo_file_id=task.data.get("photo"),
             segment=segment,
-            created_at=step.now,
+            created_at=ctx.now,
         )
     )
-    step.set_task(None)
-    step.audit("broadcast", f"B{created.id}", f"{segment.kind.value}:{segment.value}")
-    step.event("broadcast.created", id=created.id, total=created.total)
-    step.reply(Reply("broadcast.started", {"id": created.id, "count": created.total}))
+    ctx.set_task(None)
+    ctx.audit("broadcast", f"B{created.id}", f"{segment.kind.value}:{segment.value}")
+    ctx.event("broadcast.created", id=created.id, total=created.total)
+    ctx.reply(Reply("broadcast.started", {"id": created.id, "count": created.total}))
 
 
 # -- pause, resume, cancel -------------------------------------------------------------------
@@ -421,21 +420,21 @@ _MOVES: dict[str, tuple[BroadcastStatus, frozenset[BroadcastStatus]]] = {
 }
 
 
-def on_tap(step: Step, tap: Tap) -> None:
+def on_tap(ctx: Context, tap: Tap) -> None:
     """Every "b:" button. A non-operator is refused before anything is looked up."""
-    if step.refuse_non_operator(tap.raw or f"{SCOPE}:{tap.action}:{tap.arg}"):
+    if ctx.refuse_non_operator(tap.raw or f"{SCOPE}:{tap.action}:{tap.arg}"):
         return
     move = _MOVES.get(tap.action)
-    b = step.tx.get_broadcast(int(tap.arg)) if tap.arg.isdigit() else None
+    b = ctx.tx.get_broadcast(int(tap.arg)) if tap.arg.isdigit() else None
     if move is None or b is None or b.id is None:
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
         return
     status, allowed = move
-    if not step.tx.set_broadcast_status(b.id, status, step.now, allowed):
-        step.notice("broadcast.cannot", alert=True, status=Ref(f"broadcast.status.{b.status}"))
+    if not ctx.tx.set_broadcast_status(b.id, status, ctx.now, allowed):
+        ctx.notice("broadcast.cannot", alert=True, status=Ref(f"broadcast.status.{b.status}"))
     else:
-        b = step.tx.get_broadcast(b.id) or b
-        step.notice(f"broadcast.done_{tap.action}")
-        step.audit(f"broadcast_{tap.action}", f"B{b.id}")
-        step.event(f"broadcast.{status.value}", id=b.id)
-    step.reply(status_view(step.catalog, b, step.tx.delivery_counts(b.id or 0), edit=True))
+        b = ctx.tx.get_broadcast(b.id) or b
+        ctx.notice(f"broadcast.done_{tap.action}")
+        ctx.audit(f"broadcast_{tap.action}", f"B{b.id}")
+        ctx.event(f"broadcast.{status.value}", id=b.id)
+    ctx.reply(status_view(ctx.catalog, b, ctx.tx.delivery_counts(b.id or 0), edit=True))

@@ -18,24 +18,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flows import broadcast, filing, follow, guide, operator, revoke, settings
+from flows import broadcast, complaints, filing, follow, guide, operator, revoke, settings
+from flows.context import Context, Rules
 from flows.events import Command, Event, Forward, Inbound, Media, Tap, Text, Unsupported
+from flows.evidence import evidence_item
 from flows.filing import Facts, FilingModel, S
 from flows.language import resolve_language
 from flows.ports import Tx
 from flows.records import UserRecord
 from flows.replies import DomainEvent, Notice, Outcome, Ref, Reply
-from flows.step import Rules, Step
 
-Handler = Callable[[Step, Event], None]
-TapHandler = Callable[[Step, Tap], None]
-CommandHandler = Callable[[Step, Command], None]
+Handler = Callable[[Context, Event], None]
+TapHandler = Callable[[Context, Tap], None]
+CommandHandler = Callable[[Context, Command], None]
 
 COMMANDS: dict[str, CommandHandler] = {
-    "guide": lambda step, _: step.reply(guide.guide_index()),
-    "help": lambda step, _: step.reply(guide.guide_index()),
-    "language": lambda step, _: step.reply(settings.language_menu()),
-    "settings": lambda step, _: step.reply(settings.settings_menu(step.user)),
+    "guide": lambda ctx, _: ctx.reply(guide.guide_index()),
+    "help": lambda ctx, _: ctx.reply(guide.guide_index()),
+    "language": lambda ctx, _: ctx.reply(settings.language_menu()),
+    "settings": lambda ctx, _: ctx.reply(settings.settings_menu(ctx.user)),
     "mycomplaints": follow.list_command,
     "queue": operator.queue_command,
     "open": operator.open_command,
@@ -76,16 +77,16 @@ class Desk:
             return Outcome(language=self.default_language, duplicate=True)
         stored = tx.load_user(inbound.user.id)
         user = self._refresh(stored, inbound, now)
-        step = Step(tx, now, self.rules, user, Outcome(language=user.language, nonce=user.nonce))
-        route(step, inbound.event)
-        user = step.user
-        if step.nonce_bump:
+        ctx = Context(tx, now, self.rules, user, Outcome(language=user.language, nonce=user.nonce))
+        route(ctx, inbound.event)
+        user = ctx.user
+        if ctx.nonce_bump:
             user = user.model_copy(update={"nonce": user.nonce + 1})
         if user != stored:
             saved = user.model_copy(update={"version": user.version + 1, "updated_at": now})
             tx.save_user(saved, expected_version=stored.version if stored else 0)
-        step.out.language, step.out.nonce = user.language, user.nonce
-        return step.out
+        ctx.out.language, ctx.out.nonce = user.language, user.nonce
+        return ctx.out
 
     def _refresh(self, stored: UserRecord | None, inbound: Inbound, now: datetime) -> UserRecord:
         """The user's row; a newcomer gets one, in the language Telegram reports for them."""
@@ -102,35 +103,35 @@ class Desk:
         return stored.model_copy(update=changes) if changes else stored
 
 
-def route(step: Step, event: Event) -> None:
-    task = step.user.task
+def route(ctx: Context, event: Event) -> None:
+    task = ctx.user.task
     if isinstance(event, Command):
         if event.name in ("start", "cancel") and task is not None:
-            task_command(step, event)
+            task_command(ctx, event)
         elif event.name in ("start", "cancel"):
-            run_filing(step, event)
+            run_filing(ctx, event)
         elif event.name in COMMANDS:
-            COMMANDS[event.name](step, event)
+            COMMANDS[event.name](ctx, event)
         else:
-            step.reply(Reply("errors.unknown_command", {"command": event.name}))
+            ctx.reply(Reply("errors.unknown_command", {"command": event.name}))
         return
     if isinstance(event, Tap) and event.scope != "f":
         handler = SCOPES.get(event.scope)
         if handler is None:
-            step.notice("errors.button_invalid", alert=True)
+            ctx.notice("errors.button_invalid", alert=True)
         else:
-            handler(step, event)
+            handler(ctx, event)
         return
-    if isinstance(event, Tap) and event.nonce != step.user.nonce:
+    if isinstance(event, Tap) and event.nonce != ctx.user.nonce:
         is_known = event.action in filing.BUTTON_TRIGGERS or any(
             event.action in actions for actions in TASK_BUTTONS.values()
         )
-        step.notice("errors.button_stale" if is_known else "errors.button_invalid", alert=True)
+        ctx.notice("errors.button_stale" if is_known else "errors.button_invalid", alert=True)
         return
     if task is not None:
-        TASKS[task.flow](step, event)
+        TASKS[task.flow](ctx, event)
     else:
-        run_filing(step, event)
+        run_filing(ctx, event)
 
 
 TASK_BUTTONS: dict[str, frozenset[str]] = {
@@ -140,62 +141,62 @@ TASK_BUTTONS: dict[str, frozenset[str]] = {
 }
 
 
-def task_command(step: Step, command: Command) -> None:
+def task_command(ctx: Context, command: Command) -> None:
     """/cancel ends the open task (the filing draft stays); /start repeats its question."""
-    task = step.user.task
+    task = ctx.user.task
     assert task is not None
     if command.name == "cancel":
-        step.set_task(None)
-        step.reply(Reply("task.cancelled", {"step": Ref(f"task.{task.flow}")}))
+        ctx.set_task(None)
+        ctx.reply(Reply("task.cancelled", {"step": Ref(f"task.{task.flow}")}))
         return
-    step.reply(Reply("task.in_progress", {"step": Ref(f"task.{task.flow}")}))
-    TASKS[task.flow](step, Command("repeat"))
+    ctx.reply(Reply("task.in_progress", {"step": Ref(f"task.{task.flow}")}))
+    TASKS[task.flow](ctx, Command("repeat"))
 
 
 # -- the filing flow ---------------------------------------------------------------------------
 
 
-def run_filing(step: Step, event: Event) -> None:
-    user = step.user
-    trigger, kwargs = filing_trigger(step, event)
+def run_filing(ctx: Context, event: Event) -> None:
+    user = ctx.user
+    trigger, kwargs = filing_trigger(ctx, event)
     if trigger is None:
         return
-    facts = filing_facts(step, trigger, kwargs)
-    model = FilingModel(user, step.catalog, step.now, facts)
+    facts = filing_facts(ctx, trigger, kwargs)
+    model = FilingModel(user, ctx.catalog, ctx.now, facts)
     if not filing.fire(model, trigger, **kwargs):
-        out_of_place(step, model, event)
+        out_of_place(ctx, model, event)
         return
     if model.complaint is not None:
-        step.tx.insert_complaint(follow.with_deadlines(model.complaint, step.catalog))
+        ctx.tx.insert_complaint(complaints.with_deadlines(model.complaint, ctx.catalog))
     state_changed = model.state.value != user.state
-    if state_changed:  # a new step: ask its question (with buttons for the new nonce)
+    if state_changed:  # a new ctx: ask its question (with buttons for the new nonce)
         model.replies.append(filing.prompt(model))
-    collect(model.replies, step.out)
-    step.update(state=model.state.value, draft=model.draft)
-    step.nonce_bump |= state_changed
+    collect(model.replies, ctx.out)
+    ctx.update(state=model.state.value, draft=model.draft)
+    ctx.nonce_bump |= state_changed
 
 
-def filing_trigger(step: Step, event: Event) -> tuple[str | None, dict[str, object]]:
+def filing_trigger(ctx: Context, event: Event) -> tuple[str | None, dict[str, object]]:
     """Which trigger an event fires in the user's filing state, with its arguments."""
-    state = S(step.user.state)
+    state = S(ctx.user.state)
     if isinstance(event, Command):
         return event.name, {}
     if isinstance(event, Tap):
         if event.action not in filing.BUTTON_TRIGGERS:
-            step.notice("errors.button_invalid", alert=True)
+            ctx.notice("errors.button_invalid", alert=True)
             return None, {}
         return event.action, {"arg": event.arg}
     if state is S.COLLECTING_EVIDENCE and isinstance(event, Text | Media | Forward):
         body = event.text if isinstance(event, Text) else event
-        return "evidence", {"item": filing.evidence_item(body, step.now)}
+        return "evidence", {"item": evidence_item(body, ctx.now)}
     if isinstance(event, Text):
         return "text", {"text": event.text}
     return "unsupported", {"event": event}
 
 
-def filing_facts(step: Step, trigger: str, kwargs: dict[str, object]) -> Facts:
+def filing_facts(ctx: Context, trigger: str, kwargs: dict[str, object]) -> Facts:
     """Look up what this trigger's guards need: duplicates, and a number when submitting."""
-    user = step.user
+    user = ctx.user
     draft, state = user.draft, S(user.state)
     if draft is None or draft.type_id is None:
         return Facts()
@@ -206,40 +207,30 @@ def filing_facts(step: Step, trigger: str, kwargs: dict[str, object]) -> Facts:
         target = draft.target
     if target is None:
         return Facts()
-    duplicate = step.tx.find_open_complaint(
-        user.user_id, draft.type_id, filing.normalise_target(target)
+    duplicate = ctx.tx.find_open_complaint(
+        user.user_id, draft.type_id, complaints.target_key(target)
     )
     submitting = trigger == "confirm" or (trigger == "submit" and not user.confirm_twice)
-    number = fresh_number(step) if submitting and duplicate is None else None
+    number = complaints.fresh_number(ctx) if submitting and duplicate is None else None
     return Facts(duplicate_of=duplicate, number=number)
 
 
-def fresh_number(step: Step, unused: Callable[[str], bool] | None = None) -> str:
-    """A random number not used yet (by a complaint, unless `unused` says otherwise)."""
-    is_unused = unused or (lambda n: step.tx.get_complaint(n) is None)
-    for _ in range(8):
-        number = step.rules.new_number(step.now)
-        if is_unused(number):
-            return number
-    raise RuntimeError("could not draw an unused number")  # pragma: no cover
-
-
-def out_of_place(step: Step, model: FilingModel, event: Event) -> None:
-    """The event means nothing in this state: say what the step expects; change nothing."""
+def out_of_place(ctx: Context, model: FilingModel, event: Event) -> None:
+    """The event means nothing in this state: say what the state expects; change nothing."""
     where = Ref(f"filing.step.{model.state.value}")
     if isinstance(event, Command):
-        step.reply(Reply("errors.command_out_of_place", {"step": where}))
+        ctx.reply(Reply("errors.command_out_of_place", {"step": where}))
     elif isinstance(event, Tap):
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
     elif isinstance(event, Unsupported):
-        step.reply(Reply("errors.unsupported", {"step": where}))
+        ctx.reply(Reply("errors.unsupported", {"step": where}))
     elif model.state is S.IDLE:
-        step.reply(filing.prompt(model))
+        ctx.reply(filing.prompt(model))
     elif isinstance(event, Text):
-        step.reply(Reply("errors.use_buttons"))
-        step.reply(filing.prompt(model))
+        ctx.reply(Reply("errors.use_buttons"))
+        ctx.reply(filing.prompt(model))
     else:
-        step.reply(Reply("errors.media_not_expected", {"step": where}))
+        ctx.reply(Reply("errors.media_not_expected", {"step": where}))
 
 
 def collect(items: list[Reply | Notice | DomainEvent], out: Outcome) -> None:

@@ -21,7 +21,8 @@ from typing import Any, cast
 from transitions import EventData, Machine
 
 from flows.catalog import Catalog, ComplaintType
-from flows.events import Forward, Media
+from flows.complaints import target_key
+from flows.evidence import counts, kinds_list, too_big
 from flows.records import ComplaintRecord, Draft, EvidenceItem, EvidenceKind, UserRecord
 from flows.replies import Button, DomainEvent, Notice, Ref, Reply
 
@@ -72,11 +73,6 @@ class FilingModel:
         return ctype
 
 
-def normalise_target(target: str) -> str:
-    """The key duplicates are compared by: case, spaces and a leading @ do not matter."""
-    return "".join(target.split()).casefold().lstrip("@")
-
-
 # -- guards ------------------------------------------------------------------------------------
 
 
@@ -116,11 +112,8 @@ def evidence_problem(ev: EventData) -> Ref | None:
         return Ref("filing.evidence_wrong_kind", {"kinds": kinds_list(rule.kinds)})
     if len(draft.evidence) >= rule.max_count:
         return Ref("filing.evidence_full", {"max": rule.max_count})
-    if item.size is not None and item.size > limits.max_file_bytes:
-        return Ref(
-            "filing.evidence_too_big",
-            {"size": _mb(item.size), "limit": _mb(limits.max_file_bytes)},
-        )
+    if (big := too_big(item.size, limits.max_file_bytes)) is not None:
+        return big
     if item.kind in (EvidenceKind.TEXT, EvidenceKind.FORWARD) and item.file_id is None:
         if not item.text.strip():
             return Ref("filing.evidence_empty_text")
@@ -256,7 +249,7 @@ def file_complaint(ev: EventData) -> None:
         user_id=m.user.user_id,
         type_id=m.ctype.id,
         target=draft.target,
-        target_key=normalise_target(draft.target),
+        target_key=target_key(draft.target),
         description=draft.description or "",
         evidence=draft.evidence,
         language=m.user.language,
@@ -311,11 +304,8 @@ def offer_resume(ev: EventData) -> None:
     )
 
 
-def reprompt(ev: EventData) -> None:
-    _m(ev).replies.append(prompt(_m(ev)))
-
-
-def show_menu(ev: EventData) -> None:
+def ask_again(ev: EventData) -> None:
+    """The state's question once more (the menu when idle, the step's prompt when resuming)."""
     _m(ev).replies.append(prompt(_m(ev)))
 
 
@@ -323,9 +313,9 @@ def show_menu(ev: EventData) -> None:
 
 IDLE, TYPE, GUIDE, TARGET, EVIDENCE, DESCRIBE, REVIEW, CONFIRM = S
 TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "start", "source": IDLE, "dest": None, "after": show_menu},
+    {"trigger": "start", "source": IDLE, "dest": None, "after": ask_again},
     {"trigger": "start", "source": DRAFTING, "dest": None, "after": offer_resume},
-    {"trigger": "resume", "source": DRAFTING, "dest": None, "after": reprompt},
+    {"trigger": "resume", "source": DRAFTING, "dest": None, "after": ask_again},
     {"trigger": "start_over", "source": DRAFTING, "dest": TYPE, "before": new_draft},
     {"trigger": "file", "source": IDLE, "dest": TYPE, "before": new_draft},
     {"trigger": "choose", "source": TYPE, "dest": GUIDE, "conditions": known_type, "before": set_type},
@@ -392,23 +382,12 @@ _CANCEL = Button("filing.button.cancel", "cancel")
 _BACK = Button("filing.button.back", "back")
 
 
-def kinds_list(kinds: tuple[EvidenceKind, ...]) -> tuple[Ref, ...]:
-    return tuple(Ref(f"evidence.kind.{k.value}") for k in kinds)
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}"
-
-
 def evidence_status(m: FilingModel) -> Reply:
     """The evidence checklist: what arrived, what is still missing, and the buttons to go on."""
     assert m.draft is not None
     rule = m.ctype.evidence
     count = len(m.draft.evidence)
-    counts = {k: sum(1 for e in m.draft.evidence if e.kind == k) for k in EvidenceKind}
-    received = tuple(
-        Ref(f"evidence.count.{k.value}", {"n": n}) for k, n in counts.items() if n > 0
-    ) or (Ref("evidence.none"),)
+    received = counts(m.draft.evidence)
     missing = max(rule.min_count - count, 0)
     return Reply(
         "filing.evidence_status",
@@ -426,15 +405,6 @@ def evidence_status(m: FilingModel) -> Reply:
             (Button("filing.button.done", "done"), Button("filing.button.undo", "undo")),
             (_BACK, _CANCEL),
         ),
-    )
-
-
-def _evidence_summary(draft: Draft) -> tuple[Ref, ...]:
-    counts: dict[EvidenceKind, int] = {}
-    for item in draft.evidence:
-        counts[item.kind] = counts.get(item.kind, 0) + 1
-    return tuple(Ref(f"evidence.count.{k.value}", {"n": n}) for k, n in counts.items()) or (
-        Ref("evidence.none"),
     )
 
 
@@ -493,7 +463,7 @@ def prompt(m: FilingModel) -> Reply:
     summary = {
         "type": ctype.title.as_dict(),
         "target": m.draft.target or "",
-        "evidence": _evidence_summary(m.draft),
+        "evidence": counts(m.draft.evidence),
         "description": m.draft.description or "",
         "rule": ctype.revocation.rule.as_dict(),
     }
@@ -515,32 +485,4 @@ def prompt(m: FilingModel) -> Reply:
         "filing.confirm_warning",
         {**summary, "warning": warning},
         buttons=((Button("filing.button.confirm", "confirm"),), (_BACK,)),
-    )
-
-
-def evidence_item(event: Media | Forward | str, now: datetime) -> EvidenceItem:
-    """Turn a message into an evidence item (validated later by the `evidence` guards)."""
-    if isinstance(event, str):
-        return EvidenceItem(kind=EvidenceKind.TEXT, text=event, received_at=now)
-    if isinstance(event, Forward):
-        media = event.media
-        return EvidenceItem(
-            kind=EvidenceKind.FORWARD,
-            text=event.text,
-            sender=event.sender,
-            file_id=media.file_id if media else None,
-            file_unique_id=media.file_unique_id if media else None,
-            size=media.size if media else None,
-            received_at=now,
-        )
-    return EvidenceItem(
-        kind=EvidenceKind(event.kind.value),
-        file_id=event.file_id,
-        file_unique_id=event.file_unique_id,
-        size=event.size,
-        mime_type=event.mime_type,
-        file_name=event.file_name,
-        media_group_id=event.media_group_id,
-        text=event.caption or "",
-        received_at=now,
     )

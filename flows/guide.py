@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flows.catalog import Catalog
+from flows.context import Context
 from flows.events import Tap
 from flows.replies import Button, Params, Reply
-from flows.step import Step
 
 GUIDE_PAGES: tuple[str, ...] = (
     "why",
@@ -75,13 +75,13 @@ def guide_page(page_id: str, catalog: Catalog, language: str) -> Reply | None:
     )
 
 
-def on_tap(step: Step, tap: Tap) -> None:
+def on_tap(ctx: Context, tap: Tap) -> None:
     """A guide button: show the page (or the index) in place."""
     page = guide_index() if tap.action == "index" else None
     if tap.action == ACTION:
-        page = guide_page(tap.arg, step.catalog, step.user.language)
+        page = guide_page(tap.arg, ctx.catalog, ctx.user.language)
     if page is None:
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
         return
-    step.notice("menu.ok")
-    step.reply(page)
+    ctx.notice("menu.ok")
+    ctx.reply(page)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flows.catalog import Catalog, FileKind, MaterialOption, MaterialRule
+from flows.evidence import too_big
 from flows.records import EvidenceItem, EvidenceKind
 from flows.replies import Lines, Ref
 
@@ -105,10 +106,7 @@ def problem(
     if kind not in (picked.kinds if picked else _all_kinds(material)):
         accepts = option_ref(picked) if picked else accepts_ref(material)
         return Ref("revoke.material_refused", {"material": Ref(key), "accepts": accepts})
-    limit = catalog.limits.max_file_bytes
-    if item.size is not None and item.size > limit:
-        return Ref("filing.evidence_too_big", {"size": _mb(item.size), "limit": _mb(limit)})
-    return None
+    return too_big(item.size, catalog.limits.max_file_bytes)
 
 
 def all_in(catalog: Catalog, needed: Sequence[str], items: Sequence[EvidenceItem]) -> bool:
@@ -128,7 +126,3 @@ def option_ref(option: MaterialOption) -> Ref:
 def accepts_ref(material: MaterialRule) -> Lines:
     """Every option of a material, one per line."""
     return Lines(tuple(option_ref(o) for o in material.options))
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}"

@@ -1,19 +1,22 @@
 """Operators: the queue, a complaint's card and stages, results, revocation decisions.
 
-Who is an operator comes from configuration (`step.rules.operators`); every entry point asks
-`step.refuse_non_operator` first, so a non-operator (or forged "o:" data) changes nothing and
+Who is an operator comes from configuration (`ctx.rules.operators`); every entry point asks
+`ctx.refuse_non_operator` first, so a non-operator (or forged "o:" data) changes nothing and
 the refusal is audited. Buttons here are stateless (scope "o", the complaint or request number
 in the argument): each tap loads the record afresh and asks `lifecycle` again, so an old card
 can never move a complaint further than its stage allows *now*. Typing a result or a decision
 message is a small task (`flows.operator_task`); every change is audited and its author told
-through the outbox (`step.notify`, rendered in the recipient's language).
+through the outbox (`ctx.notify`, rendered in the recipient's language).
 """
 
 from __future__ import annotations
 
 from flows import exhibits, lifecycle, materials, policy
+from flows.complaints import save, title
+from flows.context import Context
 from flows.events import Command, Event, Tap
-from flows.operator_task import BUTTONS, FLOW, Verdict, cannot_revoke, record, save, start_task
+from flows.evidence import counts
+from flows.operator_task import BUTTONS, FLOW, Verdict, cannot_revoke, record, start_task
 from flows.operator_task import on_event as _on_task_event
 from flows.records import (
     OPEN_STAGES,
@@ -24,7 +27,6 @@ from flows.records import (
     Stage,
 )
 from flows.replies import Button, Lines, Ref, Reply
-from flows.step import Step
 from flows.timefmt import at, span
 
 __all__ = ["BUTTONS", "FLOW", "on_event", "on_tap", "open_command", "queue_command"]
@@ -47,29 +49,29 @@ def _b(key: str, action: str, arg: str = "", **params: object) -> Button:
     return Button(key, action, arg, params, scope=SCOPE)
 
 
-def on_event(step: Step, event: Event) -> None:
+def on_event(ctx: Context, event: Event) -> None:
     """An event while the operator's task (a result or a decision message) is open."""
-    if step.refuse_non_operator(f"task {FLOW}"):
-        step.set_task(None)  # no longer an operator: the half-typed task is dropped
+    if ctx.refuse_non_operator(f"task {FLOW}"):
+        ctx.set_task(None)  # no longer an operator: the half-typed task is dropped
         return
-    _on_task_event(step, event)
+    _on_task_event(ctx, event)
 
 
 # -- the queue ---------------------------------------------------------------------------------
 
 
-def queue_command(step: Step, command: Command) -> None:
+def queue_command(ctx: Context, command: Command) -> None:
     """/queue [all | flagged | <stage> | <type>]: open complaints, oldest first."""
-    if step.refuse_non_operator("/queue"):
+    if ctx.refuse_non_operator("/queue"):
         return
-    wanted = parse_filter(step, command.args)
+    wanted = parse_filter(ctx, command.args)
     if wanted is None:
-        step.reply(Reply("operator.queue_bad_filter", {"filter": command.args.strip()}))
+        ctx.reply(Reply("operator.queue_bad_filter", {"filter": command.args.strip()}))
         wanted = "all"
-    step.reply(queue_view(step, wanted))
+    ctx.reply(queue_view(ctx, wanted))
 
 
-def parse_filter(step: Step, text: str) -> str | None:
+def parse_filter(ctx: Context, text: str) -> str | None:
     """A filter as a button argument ("all", "flagged", "stage_<stage>", "type_<type id>")
     from what an operator typed ("payment", "manual_review", "stage_accepted"...); None if
     it names nothing."""
@@ -77,33 +79,35 @@ def parse_filter(step: Step, text: str) -> str | None:
     stages = {s.value for s in OPEN_STAGES}
     if word in ("all", "flagged"):
         return word
-    for prefix, known in (("stage_", stages), ("type_", {t.id for t in step.catalog.types})):
+    for prefix, known in (("stage_", stages), ("type_", {t.id for t in ctx.catalog.types})):
         if word.startswith(prefix) and word.removeprefix(prefix) in known:
             return word
     if word in stages:
         return f"stage_{word}"
-    if step.catalog.type(word) is not None:
+    if ctx.catalog.type(word) is not None:
         return f"type_{word}"
     return None
 
 
-def _filter_name(step: Step, wanted: str) -> Ref:
+def _filter_name(ctx: Context, wanted: str) -> Ref:
     if wanted.startswith("stage_"):
         return Ref(f"stage.{wanted.removeprefix('stage_')}")
     if wanted.startswith("type_"):
-        return Ref("operator.filter.type", {"type": _title(step, wanted.removeprefix("type_"))})
+        return Ref(
+            "operator.filter.type", {"type": title(ctx.catalog, wanted.removeprefix("type_"))}
+        )
     return Ref(f"operator.filter.{wanted}")
 
 
-def queue_view(step: Step, wanted: str, *, edit: bool = False) -> Reply:
+def queue_view(ctx: Context, wanted: str, *, edit: bool = False) -> Reply:
     kind, _, value = wanted.partition("_")
     if kind == "flagged":
-        items = step.tx.queue(flagged=True, limit=QUEUE_SIZE)
+        items = ctx.tx.queue(flagged=True, limit=QUEUE_SIZE)
     elif kind in ("stage", "type"):
         by = {"stage": Stage(value)} if kind == "stage" else {"type_id": value}
-        items = step.tx.queue(**by, limit=QUEUE_SIZE)
+        items = ctx.tx.queue(**by, limit=QUEUE_SIZE)
     else:
-        items = step.tx.queue(limit=QUEUE_SIZE)
+        items = ctx.tx.queue(limit=QUEUE_SIZE)
     rows: list[tuple[Button, ...]] = [
         (
             _b(
@@ -111,9 +115,9 @@ def queue_view(step: Step, wanted: str, *, edit: bool = False) -> Reply:
                 "open",
                 c.number,
                 number=c.number,
-                type=_title(step, c.type_id),
+                type=title(ctx.catalog, c.type_id),
                 stage=Ref(f"stage.{c.stage}"),
-                age=span(step.now - c.submitted_at),
+                age=span(ctx.now - c.submitted_at),
             ),
         )
         for c in items
@@ -131,11 +135,11 @@ def queue_view(step: Step, wanted: str, *, edit: bool = False) -> Reply:
     ]
     type_buttons = [
         _b("operator.button.filter", "queue", f"type_{t.id}", name=t.title.as_dict())
-        for t in step.catalog.types
+        for t in ctx.catalog.types
     ]
     rows += _in_rows(stage_buttons, 3) + _in_rows(type_buttons, 3)
     key = "operator.queue" if items else "operator.queue_empty"
-    params = {"filter": _filter_name(step, wanted), "count": len(items)}
+    params = {"filter": _filter_name(ctx, wanted), "count": len(items)}
     return Reply(key, params, tuple(rows), edit=edit)
 
 
@@ -146,26 +150,26 @@ def _in_rows(buttons: list[Button], size: int) -> list[tuple[Button, ...]]:
 # -- a complaint's card ------------------------------------------------------------------------
 
 
-def open_command(step: Step, command: Command) -> None:
+def open_command(ctx: Context, command: Command) -> None:
     """/open NUMBER: the operator's card of any complaint."""
-    if step.refuse_non_operator("/open"):
+    if ctx.refuse_non_operator("/open"):
         return
     number = command.args.strip().upper()
     if not number:
-        step.reply(Reply("operator.open_usage"))
+        ctx.reply(Reply("operator.open_usage"))
         return
-    complaint = step.tx.get_complaint(number)
+    complaint = ctx.tx.get_complaint(number)
     if complaint is None:
-        step.reply(Reply("operator.not_found", {"number": number}))
+        ctx.reply(Reply("operator.not_found", {"number": number}))
         return
-    step.audit("open", number)
-    step.reply(card(step, complaint))
+    ctx.audit("open", number)
+    ctx.reply(card(ctx, complaint))
 
 
-def card(step: Step, complaint: ComplaintRecord, *, edit: bool = False) -> Reply:
+def card(ctx: Context, complaint: ComplaintRecord, *, edit: bool = False) -> Reply:
     """Everything an operator needs about one complaint, with what can be done to it now."""
     n = complaint.number
-    request = step.tx.open_request_for(n)
+    request = ctx.tx.open_request_for(n)
     timeline = Lines(
         tuple(
             Ref(f"timeline.{e.kind}", {"at": at(e.at), "text": _short(e.text)})
@@ -175,7 +179,7 @@ def card(step: Step, complaint: ComplaintRecord, *, edit: bool = False) -> Reply
     buttons: list[tuple[Button, ...]] = []
     moves: list[Button] = []
     for trigger in lifecycle.allowed(complaint):
-        if trigger == "pick_up" and complaint.operator_id == step.user.user_id:
+        if trigger == "pick_up" and complaint.operator_id == ctx.user.user_id:
             continue  # already theirs
         action = _MOVE_BUTTONS.get(trigger, "result")
         moves.append(_b(f"operator.button.{action}", action, n))
@@ -200,15 +204,15 @@ def card(step: Step, complaint: ComplaintRecord, *, edit: bool = False) -> Reply
             "number": n,
             "user": complaint.user_id,
             "user_language": complaint.language,
-            "type": _title(step, complaint.type_id),
+            "type": title(ctx.catalog, complaint.type_id),
             "target": complaint.target,
             "description": complaint.description,
             "stage": Ref(f"stage.{complaint.stage}"),
             "submitted": at(complaint.submitted_at),
-            "age": span(step.now - complaint.submitted_at),
+            "age": span(ctx.now - complaint.submitted_at),
             "operator": complaint.operator_id or "-",
             "loss": Ref("operator.loss.yes" if complaint.loss_reported else "operator.loss.no"),
-            "evidence": _counts(complaint.evidence),
+            "evidence": counts(complaint.evidence),
             "files": _files(complaint.evidence),
             "timeline": timeline,
             "request": _request_line(request),
@@ -230,14 +234,6 @@ def _request_line(request: RevocationRequest | None) -> Ref:
     return Ref(key, {"number": request.number})
 
 
-def _counts(items: tuple[EvidenceItem, ...]) -> tuple[Ref, ...]:
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item.kind.value] = counts.get(item.kind.value, 0) + 1
-    found = tuple(Ref(f"evidence.count.{k}", {"n": n}) for k, n in counts.items())
-    return found or (Ref("evidence.none"),)
-
-
 def _short(text: str, limit: int = SHORT_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -245,61 +241,61 @@ def _short(text: str, limit: int = SHORT_TEXT) -> str:
 # -- taps --------------------------------------------------------------------------------------
 
 
-def on_tap(step: Step, tap: Tap) -> None:
+def on_tap(ctx: Context, tap: Tap) -> None:
     """Every "o:" button. A non-operator is refused before anything is looked up."""
-    if step.refuse_non_operator(tap.raw or f"{SCOPE}:{tap.action}:{tap.arg}"):
+    if ctx.refuse_non_operator(tap.raw or f"{SCOPE}:{tap.action}:{tap.arg}"):
         return
-    step.notice("menu.ok")
+    ctx.notice("menu.ok")
     if tap.action == "queue":
-        wanted = parse_filter(step, tap.arg)
-        step.reply(queue_view(step, wanted or "all", edit=True))
+        wanted = parse_filter(ctx, tap.arg)
+        ctx.reply(queue_view(ctx, wanted or "all", edit=True))
     elif tap.action == "requests":
-        step.reply(requests_view(step, edit=True))
+        ctx.reply(requests_view(ctx, edit=True))
     elif tap.action in ("request", "approve", "reject", "materials"):
-        request = step.tx.get_request(tap.arg)
+        request = ctx.tx.get_request(tap.arg)
         if request is None:
-            step.notice("operator.request_not_found", alert=True, number=tap.arg)
+            ctx.notice("operator.request_not_found", alert=True, number=tap.arg)
         elif tap.action == "request":
-            step.audit("open_request", request.number)
-            step.reply(request_card(step, request, edit=True))
+            ctx.audit("open_request", request.number)
+            ctx.reply(request_card(ctx, request, edit=True))
         elif tap.action == "materials":
-            _show_materials(step, request)
+            _show_materials(ctx, request)
         else:
-            ask_decision(step, request, Verdict(tap.action))
+            ask_decision(ctx, request, Verdict(tap.action))
     elif tap.action in COMPLAINT_ACTIONS:
-        complaint = step.tx.get_complaint(tap.arg)
+        complaint = ctx.tx.get_complaint(tap.arg)
         if complaint is None:
-            step.notice("operator.not_found", alert=True, number=tap.arg)
+            ctx.notice("operator.not_found", alert=True, number=tap.arg)
         else:
-            COMPLAINT_ACTIONS[tap.action](step, complaint, tap.action)
+            COMPLAINT_ACTIONS[tap.action](ctx, complaint, tap.action)
     else:
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
 
 
-def _open(step: Step, complaint: ComplaintRecord, _: str) -> None:
-    step.audit("open", complaint.number)
-    step.reply(card(step, complaint, edit=True))
+def _open(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
+    ctx.audit("open", complaint.number)
+    ctx.reply(card(ctx, complaint, edit=True))
 
 
-def _move(step: Step, complaint: ComplaintRecord, action: str) -> None:
+def _move(ctx: Context, complaint: ComplaintRecord, action: str) -> None:
     """Pick up, accept, investigate: only if the stage allows it now; the author is told."""
     trigger, key = MOVES[action]
-    me = step.user.user_id
+    me = ctx.user.user_id
     if trigger == "pick_up" and complaint.operator_id == me:
-        step.notice("operator.already_yours", alert=True, number=complaint.number)
+        ctx.notice("operator.already_yours", alert=True, number=complaint.number)
         return
-    moved = lifecycle.apply(complaint, trigger, step.now, actor=me)
+    moved = lifecycle.apply(complaint, trigger, ctx.now, actor=me)
     if moved is None:
-        _not_allowed(step, complaint)
+        _not_allowed(ctx, complaint)
         return
-    save(step, complaint, moved)
-    record(step, trigger, complaint.number, moved.stage.value)
-    step.notify(complaint.user_id, key, number=complaint.number)
-    step.reply(card(step, moved, edit=True))
+    save(ctx.tx, complaint, moved)
+    record(ctx, trigger, complaint.number, moved.stage.value)
+    ctx.notify(complaint.user_id, key, number=complaint.number)
+    ctx.reply(card(ctx, moved, edit=True))
 
 
-def _not_allowed(step: Step, complaint: ComplaintRecord) -> None:
-    step.notice(
+def _not_allowed(ctx: Context, complaint: ComplaintRecord) -> None:
+    ctx.notice(
         "operator.move_not_allowed",
         alert=True,
         number=complaint.number,
@@ -307,29 +303,29 @@ def _not_allowed(step: Step, complaint: ComplaintRecord) -> None:
     )
 
 
-def _ask_result(step: Step, complaint: ComplaintRecord, _: str) -> None:
+def _ask_result(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
     if "give_result" not in lifecycle.allowed(complaint):
-        _not_allowed(step, complaint)
+        _not_allowed(ctx, complaint)
         return
-    start_task(step, {"what": "result", "number": complaint.number})
+    start_task(ctx, {"what": "result", "number": complaint.number})
 
 
-def _report_loss(step: Step, complaint: ComplaintRecord, _: str) -> None:
+def _report_loss(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
     """The other party suffered a loss: revocation is never self-service from now on."""
-    reported = lifecycle.apply(complaint, "report_loss", step.now, actor=step.user.user_id)
+    reported = lifecycle.apply(complaint, "report_loss", ctx.now, actor=ctx.user.user_id)
     if reported is None:
-        step.notice("operator.loss_not_possible", alert=True, number=complaint.number)
+        ctx.notice("operator.loss_not_possible", alert=True, number=complaint.number)
         return
-    save(step, complaint, reported)
-    record(step, "report_loss", complaint.number)
-    step.reply(card(step, reported, edit=True))
+    save(ctx.tx, complaint, reported)
+    record(ctx, "report_loss", complaint.number)
+    ctx.reply(card(ctx, reported, edit=True))
 
 
-def _show_evidence(step: Step, complaint: ComplaintRecord, _: str) -> None:
-    step.audit("open_evidence", complaint.number)
+def _show_evidence(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
+    ctx.audit("open_evidence", complaint.number)
     back = _b("operator.button.complaint", "open", complaint.number)
     for reply in exhibits.evidence(complaint.number, complaint.evidence, back):
-        step.reply(reply)
+        ctx.reply(reply)
 
 
 COMPLAINT_ACTIONS = {
@@ -346,15 +342,15 @@ COMPLAINT_ACTIONS = {
 # -- revocation requests -----------------------------------------------------------------------
 
 
-def requests_command(step: Step, command: Command) -> None:
+def requests_command(ctx: Context, command: Command) -> None:
     """/requests: open revocation requests, flagged first, then oldest first."""
-    if step.refuse_non_operator("/requests"):
+    if ctx.refuse_non_operator("/requests"):
         return
-    step.reply(requests_view(step))
+    ctx.reply(requests_view(ctx))
 
 
-def requests_view(step: Step, *, edit: bool = False) -> Reply:
-    requests = step.tx.open_requests(REQUESTS_SIZE)
+def requests_view(ctx: Context, *, edit: bool = False) -> Reply:
+    requests = ctx.tx.open_requests(REQUESTS_SIZE)
     if not requests:
         return Reply("operator.requests_empty", edit=edit)
     rows = tuple(
@@ -365,7 +361,7 @@ def requests_view(step: Step, *, edit: bool = False) -> Reply:
                 r.number,
                 number=r.number,
                 complaint=r.complaint_number,
-                age=span(step.now - r.created_at),
+                age=span(ctx.now - r.created_at),
             ),
         )
         for r in requests
@@ -373,11 +369,11 @@ def requests_view(step: Step, *, edit: bool = False) -> Reply:
     return Reply("operator.requests", {"count": len(requests)}, rows, edit=edit)
 
 
-def request_card(step: Step, request: RevocationRequest, *, edit: bool = False) -> Reply:
-    complaint = step.tx.get_complaint(request.complaint_number)
+def request_card(ctx: Context, request: RevocationRequest, *, edit: bool = False) -> Reply:
+    complaint = ctx.tx.get_complaint(request.complaint_number)
     lines = tuple(
         Ref("operator.material", {"material": Ref(key), "item": exhibits.line(item, i)})
-        for i, (item, key) in enumerate(_materials(step, request), start=1)
+        for i, (item, key) in enumerate(_materials(ctx, request), start=1)
     )
     buttons: list[tuple[Button, ...]] = []
     if request.materials:
@@ -407,7 +403,7 @@ def request_card(step: Step, request: RevocationRequest, *, edit: bool = False) 
             "account": Ref(f"revoke.account.{request.account_kind}"),
             "materials": Lines(lines) if lines else Ref("evidence.none"),
             "created": at(request.created_at),
-            "age": span(step.now - request.created_at),
+            "age": span(ctx.now - request.created_at),
             "flag": Ref("operator.flagged" if request.flagged else "operator.not_flagged"),
             "status": Ref(f"operator.status.{request.status}"),
         },
@@ -416,53 +412,45 @@ def request_card(step: Step, request: RevocationRequest, *, edit: bool = False) 
     )
 
 
-def _materials(step: Step, request: RevocationRequest) -> list[tuple[EvidenceItem, str]]:
+def _materials(ctx: Context, request: RevocationRequest) -> list[tuple[EvidenceItem, str]]:
     """Each item of a request with the material it was given for (the explanation first)."""
-    complaint = step.tx.get_complaint(request.complaint_number)
+    complaint = ctx.tx.get_complaint(request.complaint_number)
     needed: tuple[str, ...] = ()
     if complaint is not None:
         needed = policy.required_materials(request.reason, request.account_kind, complaint) or ()
     given = request.materials
     out = [(item, "material.explanation") for item in given if item.file_id is None]
-    for group in materials.groups(step.catalog, needed, given):
+    for group in materials.groups(ctx.catalog, needed, given):
         out += [(item, group.key) for item in group.items]
     return out
 
 
-def _show_materials(step: Step, request: RevocationRequest) -> None:
+def _show_materials(ctx: Context, request: RevocationRequest) -> None:
     """Every material of a request, step by step, so identity can be checked."""
-    step.audit("open_materials", request.number)
+    ctx.audit("open_materials", request.number)
     back = _b("operator.button.request_back", "request", request.number)
-    items = [(item, Ref(key)) for item, key in _materials(step, request)]
+    items = [(item, Ref(key)) for item, key in _materials(ctx, request)]
     heading = Reply(
         "exhibit.materials",
         {"number": request.number, "complaint": request.complaint_number, "total": len(items)},
     )
     for reply in exhibits.show(items, heading, back):
-        step.reply(reply)
+        ctx.reply(reply)
 
 
-def ask_decision(step: Step, request: RevocationRequest, verdict: Verdict) -> None:
+def ask_decision(ctx: Context, request: RevocationRequest, verdict: Verdict) -> None:
     """Approve / reject: checked now (still open; approval: still revocable), then the task
     asks for the message the user receives."""
     if request.status is not RequestStatus.OPEN:
-        step.notice("operator.request_closed", alert=True, number=request.number)
+        ctx.notice("operator.request_closed", alert=True, number=request.number)
         return
-    complaint = step.tx.get_complaint(request.complaint_number)
+    complaint = ctx.tx.get_complaint(request.complaint_number)
     if complaint is None:  # pragma: no cover - a request always names a stored complaint
-        step.notice("operator.not_found", alert=True, number=request.complaint_number)
+        ctx.notice("operator.not_found", alert=True, number=request.complaint_number)
         return
-    revocable = lifecycle.apply(complaint, "revoke", step.now, actor=step.user.user_id)
+    revocable = lifecycle.apply(complaint, "revoke", ctx.now, actor=ctx.user.user_id)
     if verdict is Verdict.APPROVE and revocable is None:
-        step.reply(cannot_revoke(complaint))
+        ctx.reply(cannot_revoke(complaint))
         return
     data = {"what": "decision", "request": request.number, "verdict": verdict.value}
-    start_task(step, {**data, "number": complaint.number})
-
-
-# -- shared ------------------------------------------------------------------------------------
-
-
-def _title(step: Step, type_id: str) -> dict[str, str]:
-    ctype = step.catalog.type(type_id)
-    return ctype.title.as_dict() if ctype else {"zh-CN": type_id, "en": type_id}
+    start_task(ctx, {**data, "number": complaint.number})

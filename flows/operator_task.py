@@ -18,10 +18,11 @@ from typing import Any, cast
 from transitions import EventData
 
 from flows import lifecycle
+from flows.complaints import add_to_timeline, save
+from flows.context import Context
 from flows.events import Command, Event, Tap, Text, Unsupported
 from flows.records import ComplaintRecord, RequestStatus, Task, TimelineEntry
 from flows.replies import Button, Ref, Reply
-from flows.step import Step
 from flows.task import (
     BACK,
     CANCEL,
@@ -101,9 +102,9 @@ MACHINE = task_machine(T, TRANSITIONS)
 _SEND = Button("operator.button.send", "send")
 
 
-def start_task(step: Step, data: dict[str, Any]) -> None:
-    step.set_task(Task(flow=FLOW, state=T.TEXT.value, data=data))
-    prompt(step)
+def start_task(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.set_task(Task(flow=FLOW, state=T.TEXT.value, data=data))
+    prompt(ctx)
 
 
 def question(task: Task) -> Reply:
@@ -120,17 +121,17 @@ def question(task: Task) -> Reply:
     return Reply(f"operator.confirm_{what}", params, ((_SEND,), (BACK, CANCEL)))
 
 
-def prompt(step: Step) -> None:
-    assert step.user.task is not None
-    step.reply(question(step.user.task))
+def prompt(ctx: Context) -> None:
+    assert ctx.user.task is not None
+    ctx.reply(question(ctx.user.task))
 
 
-def on_event(step: Step, event: Event) -> None:
+def on_event(ctx: Context, event: Event) -> None:
     """An event while the operator's task is open (the caller checked they are an operator)."""
-    drive(step, TASK, event)
+    drive(ctx, TASK, event)
 
 
-def _trigger(step: Step, event: Event) -> Trigger:
+def _trigger(ctx: Context, event: Event) -> Trigger:
     if isinstance(event, Command):
         return ("repeat", {}) if event.name == "repeat" else (None, {})
     if isinstance(event, Tap):
@@ -140,102 +141,102 @@ def _trigger(step: Step, event: Event) -> Trigger:
     return None, {}
 
 
-def _invalid(step: Step, event: Event) -> None:
+def _invalid(ctx: Context, event: Event) -> None:
     if isinstance(event, Tap):
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
     elif isinstance(event, Unsupported):
-        step.reply(Reply("errors.unsupported", {"step": Ref("task.operator")}))
+        ctx.reply(Reply("errors.unsupported", {"step": Ref("task.operator")}))
     else:
-        step.reply(Reply("operator.text_expected"))
+        ctx.reply(Reply("operator.text_expected"))
 
 
-def _finish(step: Step, task: Task) -> None:
-    step.set_task(None)
-    FINISH[str(task.data["what"])](step, task.data)
+def _finish(ctx: Context, task: Task) -> None:
+    ctx.set_task(None)
+    FINISH[str(task.data["what"])](ctx, task.data)
 
 
 TASK = TaskFlow(
     machine=MACHINE,
     states=T,
     trigger=_trigger,
-    question=lambda step, task: [question(task)],
-    model=lambda step, task: TaskModel(task, T),
+    question=lambda ctx, task: [question(task)],
+    model=lambda ctx, task: TaskModel(task, T),
     on_invalid=_invalid,
-    on_submit=lambda step, task: _finish(step, task),
+    on_submit=lambda ctx, task: _finish(ctx, task),
 )
 
 
 # -- what "send" does --------------------------------------------------------------------------
 
 
-def finish_result(step: Step, data: dict[str, Any]) -> None:
+def finish_result(ctx: Context, data: dict[str, Any]) -> None:
     """Give the result (if the stage still allows it); the author gets it and how to escalate."""
     from flows import operator as op
 
     number, text = str(data["number"]), str(data["text"])
-    complaint = step.tx.get_complaint(number)
+    complaint = ctx.tx.get_complaint(number)
     if complaint is None:  # pragma: no cover - complaints are never deleted
-        step.reply(Reply("operator.not_found", {"number": number}))
+        ctx.reply(Reply("operator.not_found", {"number": number}))
         return
-    given = lifecycle.apply(complaint, "give_result", step.now, actor=step.user.user_id, text=text)
+    given = lifecycle.apply(complaint, "give_result", ctx.now, actor=ctx.user.user_id, text=text)
     if given is None:
-        step.reply(
+        ctx.reply(
             Reply(
                 "operator.move_not_allowed",
                 {"number": number, "stage": Ref(f"stage.{complaint.stage}")},
             )
         )
         return
-    save(step, complaint, given)
-    record(step, "give_result", number, text)
-    step.notify(complaint.user_id, "notify.result", number=number, text=text)
-    step.notify(complaint.user_id, "follow.escalate")
-    step.reply(Reply("operator.result_sent", {"number": number}))
-    step.reply(op.card(step, given))
+    save(ctx.tx, complaint, given)
+    record(ctx, "give_result", number, text)
+    ctx.notify(complaint.user_id, "notify.result", number=number, text=text)
+    ctx.notify(complaint.user_id, "follow.escalate")
+    ctx.reply(Reply("operator.result_sent", {"number": number}))
+    ctx.reply(op.card(ctx, given))
 
 
-def finish_decision(step: Step, data: dict[str, Any]) -> None:
+def finish_decision(ctx: Context, data: dict[str, Any]) -> None:
     """Approve (the complaint is revoked) or reject a still-open request; the user is told."""
     from flows import operator as op
 
-    request = step.tx.get_request(str(data["request"]))
+    request = ctx.tx.get_request(str(data["request"]))
     if request is None or request.status is not RequestStatus.OPEN:
-        step.reply(Reply("operator.request_closed", {"number": data["request"]}))
+        ctx.reply(Reply("operator.request_closed", {"number": data["request"]}))
         return
-    complaint = step.tx.get_complaint(request.complaint_number)
+    complaint = ctx.tx.get_complaint(request.complaint_number)
     assert complaint is not None, "a request names a stored complaint"
     verdict, text = Verdict(data["verdict"]), str(data["text"])
-    me, now = step.user.user_id, step.now
+    me, now = ctx.user.user_id, ctx.now
     entry = TimelineEntry(at=now, kind=f"revocation_{PAST[verdict]}", actor=me, text=text)
-    after = complaint.model_copy(update={"timeline": (*complaint.timeline, entry)})
+    after = add_to_timeline(complaint, entry)
     if verdict is Verdict.APPROVE:
         revoked = lifecycle.apply(after, "revoke", now, actor=me, text=request.number)
         if revoked is None:
-            step.reply(cannot_revoke(complaint))
+            ctx.reply(cannot_revoke(complaint))
             return
         after = revoked
-    save(step, complaint, after)
+    save(ctx.tx, complaint, after)
     status = RequestStatus.APPROVED if verdict is Verdict.APPROVE else RequestStatus.REJECTED
     decided = request.model_copy(
         update={"status": status, "decided_at": now, "decided_by": me, "decision_text": text}
     )
-    step.tx.update_request(decided)
-    record(step, f"{verdict}_request", request.number, f"{complaint.number}: {text}")
+    ctx.tx.update_request(decided)
+    record(ctx, f"{verdict}_request", request.number, f"{complaint.number}: {text}")
     if verdict is Verdict.APPROVE:
-        record(step, "revoke", complaint.number, request.number)
-    step.notify(
+        record(ctx, "revoke", complaint.number, request.number)
+    ctx.notify(
         request.user_id,
         f"notify.revocation_{PAST[verdict]}",
         number=request.number,
         complaint=complaint.number,
         text=text,
     )
-    step.reply(
+    ctx.reply(
         Reply(
             f"operator.{PAST[verdict]}", {"number": request.number, "complaint": complaint.number}
         )
     )
-    step.reply(op.request_card(step, decided))
+    ctx.reply(op.request_card(ctx, decided))
 
 
 FINISH = {"result": finish_result, "decision": finish_decision}
@@ -244,17 +245,10 @@ FINISH = {"result": finish_result, "decision": finish_decision}
 # -- shared with flows.operator ----------------------------------------------------------------
 
 
-def save(step: Step, before: ComplaintRecord, after: ComplaintRecord) -> None:
-    """Store with the version check (a concurrent change rolls the whole update back)."""
-    step.tx.update_complaint(
-        after.model_copy(update={"version": before.version + 1}), before.version
-    )
-
-
-def record(step: Step, action: str, subject: str, detail: str = "") -> None:
+def record(ctx: Context, action: str, subject: str, detail: str = "") -> None:
     """Audit an operator action (who, what, subject) and tell observers."""
-    step.audit(action, subject, detail)
-    step.event("operator.action", action=action, subject=subject, operator=step.user.user_id)
+    ctx.audit(action, subject, detail)
+    ctx.event("operator.action", action=action, subject=subject, operator=ctx.user.user_id)
 
 
 def cannot_revoke(complaint: ComplaintRecord) -> Reply:

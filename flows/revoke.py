@@ -13,11 +13,12 @@ from typing import Any, cast
 
 from transitions import EventData
 
-from flows import filing, materials, policy
-from flows.calendar import month_bounds
+from flows import complaints, materials, policy
 from flows.catalog import Catalog
+from flows.context import Context
 from flows.events import Command, Event, Forward, Media, Tap, Text, Unsupported
-from flows.policy import Channel, History
+from flows.evidence import evidence_item
+from flows.policy import Channel
 from flows.records import (
     AccountKind,
     EvidenceItem,
@@ -28,7 +29,6 @@ from flows.records import (
     TimelineEntry,
 )
 from flows.replies import Button, Lines, Ref, Reply
-from flows.step import Step
 from flows.task import (
     BACK,
     CANCEL,
@@ -235,115 +235,102 @@ def question(task: Task, catalog: Catalog) -> Reply:
     )
 
 
-def prompt(step: Step) -> None:
-    assert step.user.task is not None
-    step.reply(question(step.user.task, step.catalog))
+def prompt(ctx: Context) -> None:
+    assert ctx.user.task is not None
+    ctx.reply(question(ctx.user.task, ctx.catalog))
 
 
-def on_event(step: Step, event: Event) -> None:
+def on_event(ctx: Context, event: Event) -> None:
     """An event while the revocation-request task is open."""
-    task = step.user.task
+    task = ctx.user.task
     assert task is not None
-    complaint = step.tx.get_complaint(str(task.data["number"]))
-    if complaint is None or complaint.user_id != step.user.user_id:
-        step.set_task(None)  # cannot happen through buttons; a stale task is simply dropped
+    complaint = ctx.tx.get_complaint(str(task.data["number"]))
+    if complaint is None or complaint.user_id != ctx.user.user_id:
+        ctx.set_task(None)  # cannot happen through buttons; a stale task is simply dropped
         return
-    drive(step, TASK, event)
+    drive(ctx, TASK, event)
 
 
-def _trigger(step: Step, event: Event) -> Trigger:
+def _trigger(ctx: Context, event: Event) -> Trigger:
     if isinstance(event, Command):
         return ("repeat", {}) if event.name == "repeat" else (None, {})
     if isinstance(event, Tap):
         if event.action not in BUTTONS:
             return None, {}
-        task = step.user.task
+        task = ctx.user.task
         assert task is not None
-        complaint = step.tx.get_complaint(str(task.data["number"]))
+        complaint = ctx.tx.get_complaint(str(task.data["number"]))
         return event.action, {"arg": event.arg, "complaint": complaint}
     if isinstance(event, Media | Forward):
-        return "file", {"item": filing.evidence_item(event, step.now)}
+        return "file", {"item": evidence_item(event, ctx.now)}
     if isinstance(event, Text):
         return "text", {"text": event.text}
     return None, {}
 
 
-def _invalid(step: Step, event: Event) -> None:
+def _invalid(ctx: Context, event: Event) -> None:
     if isinstance(event, Tap):
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
     elif isinstance(event, Unsupported):
-        step.reply(Reply("errors.unsupported", {"step": Ref("task.revoke")}))
+        ctx.reply(Reply("errors.unsupported", {"step": Ref("task.revoke")}))
     else:
-        step.reply(Reply("revoke.use_buttons_or_file"))
-        prompt(step)
+        ctx.reply(Reply("revoke.use_buttons_or_file"))
+        prompt(ctx)
 
 
 TASK = TaskFlow(
     machine=MACHINE,
     states=R,
     trigger=_trigger,
-    question=lambda step, task: [question(task, step.catalog)],
-    model=lambda step, task: RevokeModel(task, step.catalog),
+    question=lambda ctx, task: [question(task, ctx.catalog)],
+    model=lambda ctx, task: RevokeModel(task, ctx.catalog),
     on_invalid=_invalid,
-    on_submit=lambda step, task: _submit(step, task),
+    on_submit=lambda ctx, task: _submit(ctx, task),
 )
 
 
-def _submit(step: Step, task: Task) -> None:
+def _submit(ctx: Context, task: Task) -> None:
     """Confirmed: ask the policy once more, then file the request and tell the operators."""
     number = str(task.data["number"])
-    complaint = step.tx.get_complaint(number)
+    complaint = ctx.tx.get_complaint(number)
     assert complaint is not None
-    ctype = step.catalog.type(complaint.type_id)
-    assert ctype is not None
-    start, end = month_bounds(step.now)
-    existing = step.tx.open_request_for(number)
-    history = History(
-        revocations_this_month=step.tx.revocations_in(step.user.user_id, start, end),
-        open_request=existing.number if existing else None,
-    )
-    decision = policy.decide(ctype, complaint, step.now, history, step.catalog.limits)
-    step.set_task(None)
+    decision = complaints.decision(ctx.tx, ctx.catalog, complaint, ctx.now)
+    ctx.set_task(None)
     if decision.channel is not Channel.OPERATOR:
-        rule = policy.explain(decision.rule, step.catalog.limits)
-        step.reply(Reply("revoke.no_longer", {"rule": rule}))
+        rule = policy.explain(decision.rule, ctx.catalog.limits)
+        ctx.reply(Reply("revoke.no_longer", {"rule": rule}))
         return
-    from flows.engine import fresh_number
-
-    request_number = "R" + fresh_number(step, lambda n: step.tx.get_request("R" + n) is None)
+    request_number = "R" + complaints.fresh_number(
+        ctx, lambda n: ctx.tx.get_request("R" + n) is None
+    )
     request = RevocationRequest(
         number=request_number,
         complaint_number=number,
-        user_id=step.user.user_id,
+        user_id=ctx.user.user_id,
         reason=RevocationReason(task.data["reason"]),
         account_kind=AccountKind(task.data["account"]),
-        materials=(*_explanation(task, step), *task.materials),
+        materials=(*_explanation(task, ctx), *task.materials),
         flagged=decision.flagged,
-        created_at=step.now,
+        created_at=ctx.now,
     )
-    step.tx.insert_request(request)
+    ctx.tx.insert_request(request)
     entry = TimelineEntry(
-        at=step.now, kind="revocation_requested", actor=step.user.user_id, text=request_number
+        at=ctx.now, kind="revocation_requested", actor=ctx.user.user_id, text=request_number
     )
-    step.tx.update_complaint(
-        complaint.model_copy(
-            update={"timeline": (*complaint.timeline, entry), "version": complaint.version + 1}
-        ),
-        complaint.version,
-    )
-    for operator_id in sorted(step.rules.operators):
-        step.notify(
+    complaints.save(ctx.tx, complaint, complaints.add_to_timeline(complaint, entry))
+    for operator_id in sorted(ctx.rules.operators):
+        ctx.notify(
             operator_id,
             "operator.new_request",
             number=request_number,
             complaint=number,
             flagged=Ref("operator.flagged" if decision.flagged else "operator.not_flagged"),
         )
-    step.event("revocation.requested", number=request_number, complaint=number)
-    step.reply(Reply("revoke.submitted", {"number": request_number, "complaint": number}))
+    ctx.event("revocation.requested", number=request_number, complaint=number)
+    ctx.reply(Reply("revoke.submitted", {"number": request_number, "complaint": number}))
 
 
-def _explanation(task: Task, step: Step) -> tuple[EvidenceItem, ...]:
+def _explanation(task: Task, ctx: Context) -> tuple[EvidenceItem, ...]:
     """The "other reason" explanation travels with the materials as a text record."""
     text = str(task.data.get("explanation", ""))
-    return (EvidenceItem(kind=EvidenceKind.TEXT, text=text, received_at=step.now),) if text else ()
+    return (EvidenceItem(kind=EvidenceKind.TEXT, text=text, received_at=ctx.now),) if text else ()

@@ -16,10 +16,10 @@ from typing import Any, cast
 
 from transitions import EventData, Machine
 
+from flows.context import Context
 from flows.events import Event
 from flows.records import Task
 from flows.replies import Button, Notice, Ref, Reply
-from flows.step import Step
 
 CANCEL = Button("filing.button.cancel", "cancel")
 BACK = Button("filing.button.back", "back")
@@ -91,40 +91,40 @@ Trigger = tuple[str | None, dict[str, Any]]
 class TaskFlow:
     machine: Machine
     states: type[Enum]
-    trigger: Callable[[Step, Event], Trigger]  # "repeat" asks the question again
-    question: Callable[[Step, Task], list[Reply]]  # one message, or several (a preview)
-    model: Callable[[Step, Task], TaskModel]
-    on_invalid: Callable[[Step, Event], None]  # input the current state does not take
-    on_submit: Callable[[Step, Task], None]  # with the task as the model left it
+    trigger: Callable[[Context, Event], Trigger]  # "repeat" asks the question again
+    question: Callable[[Context, Task], list[Reply]]  # one message, or several (a preview)
+    model: Callable[[Context, Task], TaskModel]
+    on_invalid: Callable[[Context, Event], None]  # input the current state does not take
+    on_submit: Callable[[Context, Task], None]  # with the task as the model left it
 
 
-def drive(step: Step, flow: TaskFlow, event: Event) -> None:
+def drive(ctx: Context, flow: TaskFlow, event: Event) -> None:
     """Run one event through the open task."""
-    task = step.user.task
+    task = ctx.user.task
     assert task is not None
-    trigger, kwargs = flow.trigger(step, event)
+    trigger, kwargs = flow.trigger(ctx, event)
     if trigger == "repeat":
-        ask(step, flow, task)
+        ask(ctx, flow, task)
         return
     if trigger is None or trigger not in flow.machine.get_triggers(flow.states(task.state).name):
-        flow.on_invalid(step, event)
+        flow.on_invalid(ctx, event)
         return
-    model = flow.model(step, task)
+    model = flow.model(ctx, task)
     flow.machine.events[trigger].trigger(model, **kwargs)
     for item in model.replies:
         if isinstance(item, Notice):
-            step.out.notice = item
+            ctx.out.notice = item
         else:
-            step.reply(item)
+            ctx.reply(item)
     if model.done:
-        step.set_task(None)
+        ctx.set_task(None)
     elif model.submit:
-        flow.on_submit(step, model.updated(task))
+        flow.on_submit(ctx, model.updated(task))
     elif (moved := model.updated(task)) != task:
-        step.set_task(moved)
-        ask(step, flow, moved)
+        ctx.set_task(moved)
+        ask(ctx, flow, moved)
 
 
-def ask(step: Step, flow: TaskFlow, task: Task) -> None:
-    for reply in flow.question(step, task):
-        step.reply(reply)
+def ask(ctx: Context, flow: TaskFlow, task: Task) -> None:
+    for reply in flow.question(ctx, task):
+        ctx.reply(reply)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.app import runtime
 from bot.simulator import Simulator
-from flows.step import notification
+from flows.context import notification
 
 
 async def test_a_refused_notification_does_not_hold_up_the_rest(sim: Simulator) -> None:

@@ -7,8 +7,7 @@ import logging
 import pytest
 
 from bot.app import runtime
-from bot.fake.actor import Actor
-from bot.simulator import Simulator
+from bot.simulator import Actor, Simulator
 from tests.flows.test_filing_conversations import (
     DESCRIPTION,
     TARGETS,

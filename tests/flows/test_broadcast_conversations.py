@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from bot.app import runtime
-from bot.fake.actor import Actor
 from bot.fake.models import Call
-from bot.simulator import Simulator
+from bot.simulator import Actor, Simulator
 from flows.catalog import load_catalog
 from flows.ports import Tx
 from flows.records import (

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.app import runtime
-from bot.fake.actor import Actor
 from bot.fake.models import FakeMessage
-from bot.simulator import Simulator
+from bot.simulator import Actor, Simulator
 from flows.records import AuditEntry, EvidenceKind, RequestStatus, Stage
 from tests.flows.test_filing_conversations import DESCRIPTION, TARGETS, submit, type_button
 from tests.flows.test_operator_conversations import (
@@ -63,7 +62,9 @@ async def test_an_operator_opens_every_kind_of_evidence_once(sim: Simulator) -> 
     op = await operator(sim)
     await open_card(op, number)
     card = op.last.text
-    assert "call.mp4" in card and "receipt.pdf" in card and "Scammer" in card
+    assert "call.mp4" in card
+    assert "receipt.pdf" in card
+    assert "Scammer" in card
     assert "4 KB" in card  # the video's size (5000 bytes)
     mark = op.mark()
     await op.tap(data=f"o:evidence:{number}")
@@ -74,9 +75,11 @@ async def test_an_operator_opens_every_kind_of_evidence_once(sim: Simulator) -> 
     album = [m for m in got if m.media_group_id is not None]
     assert [m.kind for m in album] == ["photo", "photo", "video"]
     document = next(m for m in got if m.kind == "document")
-    assert document.media_group_id is None and "receipt.pdf" in document.caption
+    assert document.media_group_id is None
+    assert "receipt.pdf" in document.caption
     forward = next(m for m in got if op.shows(m, "exhibit.forward"))
-    assert "Scammer" in forward.text and "Pay 500 now" in forward.text
+    assert "Scammer" in forward.text
+    assert "Pay 500 now" in forward.text
     assert any("+86 138 0000 0000" in m.text for m in got if op.shows(m, "exhibit.text"))
     op.assert_last("exhibit.end")
     assert [e.action for e in await audit_of(sim, number)][-1] == "open_evidence"
@@ -178,7 +181,7 @@ async def test_other_reason_explanation_travels_with_the_request(sim: Simulator)
     await user.tap_key("revoke.button.send")
     request = await runtime(sim.app).store.read(lambda tx: tx.open_request_for(number))
     assert request is not None
-    assert [(m.kind, m.text) for m in request.materials][0] == (
+    assert next((m.kind, m.text) for m in request.materials) == (
         EvidenceKind.TEXT,
         "The shop refunded me in person.",
     )

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from bot.app import runtime
-from bot.fake.actor import Actor
-from bot.simulator import Simulator
+from bot.simulator import Actor, Simulator
 from flows.catalog import load_catalog
 
 CATALOG = load_catalog()
@@ -260,9 +259,9 @@ async def test_the_same_update_delivered_twice_has_one_effect(sim: Simulator) ->
     await file_to_review(user)
     await user.tap_key("filing.button.submit")
     update = sim.world.user_tap(1001, label=user.label("filing.button.confirm"))
-    await sim.deliver(update)
+    await sim.process(update)
     mark = user.mark()
-    await sim.deliver(update)
+    await sim.process(update)
     assert user.since(mark) == []
     store = runtime(sim.app).store
     assert len(await store.read(lambda tx: tx.complaints_of(1001))) == 1

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.app import runtime
-from bot.fake.actor import Actor
-from bot.simulator import Simulator
+from bot.simulator import Actor, Simulator
 from flows.records import ComplaintRecord, Stage
 from tests.flows.test_filing_conversations import file_to_review, submit
 

@@ -8,8 +8,7 @@ matched by key, so each test reads the same in both languages.
 from __future__ import annotations
 
 from bot.app import runtime
-from bot.fake.actor import Actor
-from bot.simulator import Simulator
+from bot.simulator import Actor, Simulator
 from flows.records import AuditEntry, ComplaintRecord, RequestStatus, RevocationRequest, Stage
 from tests.conftest import OPERATOR
 from tests.flows.test_filing_conversations import file_to_review, submit

@@ -1,7 +1,7 @@
-"""`Step`: everything one update's handlers may use, inside its one transaction.
+"""`Context`: everything one update's handlers may use, inside its one transaction.
 
-Handlers are plain functions `(step, event) -> None` that read `step.user`, replace it with a
-changed copy, write through `step.tx`, and append to `step.out`. The engine saves the user and
+Handlers are plain functions `(ctx, event) -> None` that read `ctx.user`, replace it with a
+changed copy, write through `ctx.tx`, and append to `ctx.out`. The engine saves the user and
 commits once they return. `notify` writes to the outbox in the same transaction.
 """
 
@@ -33,7 +33,7 @@ class Rules:
 
 
 @dataclass
-class Step:
+class Context:
     tx: Tx
     now: datetime
     rules: Rules
