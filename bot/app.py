@@ -31,7 +31,8 @@ from bot.render import Renderer
 from flows import delivery
 from flows.catalog import Catalog, load_catalog
 from flows.context import Rules
-from flows.engine import MENU_COMMANDS, OPERATOR_COMMANDS, Desk
+from flows.engine import Desk
+from flows.features import MENU_COMMANDS, OPERATOR_COMMANDS, REGISTRY
 from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
@@ -150,7 +151,10 @@ def build_application(
     rt = Runtime(
         settings=settings,
         clock=clock,
-        desk=Desk(Rules(catalog, random_number, settings.default_language, settings.operator_ids)),
+        desk=Desk(
+            Rules(catalog, random_number, settings.default_language, settings.operator_ids),
+            REGISTRY,
+        ),
         renderer=Renderer(translator or Translator.load()),
         sinks=list(sinks or []),
     )

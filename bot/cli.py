@@ -90,10 +90,15 @@ def _run_telegram(settings: Settings) -> int:
 
     from bot.app import build_application
     from bot.clock import SystemClock
+    from storage.writer_lock import DatabaseInUse
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every poll (with the token)
     app = build_application(settings, clock=SystemClock())
-    app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    try:
+        app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    except DatabaseInUse as exc:  # another bot runs on this SQLite file
+        print(f"complaint-desk: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -7,7 +7,7 @@ commits once they return. `notify` writes to the outbox in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,14 +32,22 @@ class Rules:
     operators: frozenset[int] = frozenset()
 
 
+def _no_tasks(ctx: Context, flow: str, data: Mapping[str, Any]) -> None:
+    raise LookupError(f"no task flow {flow!r} here")
+
+
 @dataclass
 class Context:
+    """One update: its transaction, time, rules, the sender's row as it changes, and what it
+    produced. `open_task` is the engine's: it opens any registered task by name."""
+
     tx: Tx
     now: datetime
     rules: Rules
     user: UserRecord
     out: Outcome
     nonce_bump: bool = field(default=False)
+    task_opener: Callable[[Context, str, Mapping[str, Any]], None] = _no_tasks
 
     @property
     def catalog(self) -> Catalog:
@@ -72,6 +80,10 @@ class Context:
 
     def update(self, **changes: Any) -> None:
         self.user = self.user.model_copy(update=changes)
+
+    def open_task(self, flow: str, data: Mapping[str, Any]) -> None:
+        """Open the task named `flow` with `data` and ask its first question."""
+        self.task_opener(self, flow, data)
 
     def set_task(self, task: Task | None) -> None:
         """Open, move or end a task; buttons drawn for its previous prompt become stale."""

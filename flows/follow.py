@@ -17,7 +17,8 @@ from flows.complaints import complaint_type, decision, save, title
 from flows.context import Context
 from flows.events import Command, Tap
 from flows.policy import Channel, Decision
-from flows.records import ComplaintRecord, RevocationReason, Task
+from flows.records import ComplaintRecord, RevocationReason
+from flows.registry import Feature
 from flows.replies import Button, Lines, Ref, Reply
 from flows.timefmt import at, span
 
@@ -205,23 +206,14 @@ def revoke_now(ctx: Context, complaint: ComplaintRecord, reason: str) -> None:
 
 
 def ask_operator(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
-    """The operator channel: open the revocation-request task for this complaint."""
-    from flows import revoke
-
+    """The operator channel: open the revocation-request task (`flows.revoke`) for it."""
     v = view(ctx, complaint)
     if v.decision.channel is not Channel.OPERATOR:
         ctx.reply(detail(ctx, complaint))
         return
-    ctx.set_task(
-        Task(
-            flow=revoke.FLOW,
-            state=revoke.R.REASON.value,
-            data={"number": complaint.number, "flagged": v.decision.flagged},
-        )
-    )
     rule = policy.explain(v.decision.rule, ctx.catalog.limits)
     ctx.reply(Reply("revoke.intro", {"number": complaint.number, "rule": rule}))
-    revoke.prompt(ctx)
+    ctx.open_task("revoke", {"number": complaint.number, "flagged": v.decision.flagged})
 
 
 def request_review(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
@@ -250,3 +242,6 @@ ACTIONS = {
     "request": ask_operator,
     "review": request_review,
 }
+
+
+FEATURE = Feature(commands={"mycomplaints": list_command}, scope=SCOPE, on_tap=on_tap)

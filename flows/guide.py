@@ -12,6 +12,7 @@ from dataclasses import replace
 from flows.catalog import Catalog
 from flows.context import Context
 from flows.events import Tap
+from flows.registry import Feature
 from flows.replies import Button, Params, Reply
 
 GUIDE_PAGES: tuple[str, ...] = (
@@ -85,3 +86,13 @@ def on_tap(ctx: Context, tap: Tap) -> None:
         return
     ctx.notice("menu.ok")
     ctx.reply(page)
+
+
+FEATURE = Feature(
+    commands={
+        "guide": lambda ctx, _: ctx.reply(guide_index()),
+        "help": lambda ctx, _: ctx.reply(guide_index()),
+    },
+    scope=SCOPE,
+    on_tap=on_tap,
+)

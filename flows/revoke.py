@@ -2,8 +2,9 @@
 reason and kind require, one at a time, with the format the person is told -> confirm -> a
 request number. A minor's request is not taken: a guardian must go in person (article 002).
 
-A task on top of the filing flow (`Task(flow="revoke")`), run on its own shared machine. The
-policy is asked again at confirmation, so a window that closed meanwhile is respected.
+A task on top of the filing flow (`Task(flow="revoke")`, opened from a complaint's detail), run
+on its own shared machine. The policy is asked again at confirmation, so a window that closed
+meanwhile is respected.
 """
 
 from __future__ import annotations
@@ -14,38 +15,37 @@ from typing import Any, cast
 from transitions import EventData
 
 from flows import complaints, materials, policy
-from flows.catalog import Catalog
 from flows.context import Context
-from flows.events import Command, Event, Forward, Media, Tap, Text, Unsupported
+from flows.conversation import FlowModel, Trigger, ask
+from flows.events import Event, Forward, Media, Text
 from flows.evidence import evidence_item
 from flows.policy import Channel
 from flows.records import (
     AccountKind,
+    ComplaintRecord,
     EvidenceItem,
     EvidenceKind,
     RevocationReason,
     RevocationRequest,
-    Task,
     TimelineEntry,
 )
+from flows.registry import Feature
 from flows.replies import Button, Lines, Ref, Reply
 from flows.task import (
     BACK,
     CANCEL,
-    TaskFlow,
-    TaskModel,
-    Trigger,
-    cancel_with,
-    drive,
+    TaskData,
+    every_task_takes,
     invalid_choice,
     submit,
+    task_flow,
     task_machine,
 )
 
-FLOW = "revoke"
+NAME = "revoke"
 
 
-class R(Enum):
+class RequestState(Enum):
     REASON = "reason"
     EXPLAIN = "explain"  # "other reason": a short explanation
     ACCOUNT = "account"
@@ -53,23 +53,23 @@ class R(Enum):
     CONFIRM = "confirm"
 
 
-BUTTONS = frozenset({"reason", "account", "back", "confirm", "cancel"})
+class RequestData(TaskData):
+    """The request being written: for which complaint, and what the person chose so far."""
+
+    number: str  # the complaint's
+    flagged: bool = False  # the policy sent it to an operator with a flag (a risk review)
+    reason: RevocationReason | None = None
+    account: AccountKind | None = None
+    needed: tuple[str, ...] = ()  # the materials this reason and account kind require
+    explanation: str = ""  # for the reason "other"
 
 
-class RevokeModel(TaskModel):
-    __slots__ = ("catalog",)
-
-    def __init__(self, task: Task, catalog: Catalog) -> None:
-        super().__init__(task, R)
-        self.catalog = catalog
-
-    @property
-    def needed(self) -> list[str]:
-        return list(self.data.get("needed", []))
+def _m(ev: EventData) -> FlowModel:
+    return cast(FlowModel, ev.model)
 
 
-def _m(ev: EventData) -> RevokeModel:
-    return cast(RevokeModel, ev.model)
+def _data(model: FlowModel) -> RequestData:
+    return cast(RequestData, model.data)
 
 
 def valid_reason(ev: EventData) -> bool:
@@ -86,7 +86,8 @@ def is_minor(ev: EventData) -> bool:
 
 def material_problem(ev: EventData) -> Ref | None:
     m = _m(ev)
-    return materials.problem(m.catalog, m.needed, m.materials, ev.kwargs["item"])
+    data = _data(m)
+    return materials.problem(m.catalog, data.needed, data.materials, ev.kwargs["item"])
 
 
 def material_ok(ev: EventData) -> bool:
@@ -95,7 +96,8 @@ def material_ok(ev: EventData) -> bool:
 
 def last_material(ev: EventData) -> bool:
     m = _m(ev)
-    return materials.all_in(m.catalog, m.needed, (*m.materials, ev.kwargs["item"]))
+    data = _data(m)
+    return materials.all_in(m.catalog, data.needed, (*data.materials, ev.kwargs["item"]))
 
 
 def is_other(ev: EventData) -> bool:
@@ -116,7 +118,7 @@ def explanation_ok(ev: EventData) -> bool:
 
 
 def set_explanation(ev: EventData) -> None:
-    _m(ev).data["explanation"] = str(ev.kwargs["text"]).strip()
+    _data(_m(ev)).explanation = str(ev.kwargs["text"]).strip()
 
 
 def explanation_rejected(ev: EventData) -> None:
@@ -126,23 +128,22 @@ def explanation_rejected(ev: EventData) -> None:
 
 
 def clear_explanation(ev: EventData) -> None:
-    _m(ev).data.pop("explanation", None)
+    _data(_m(ev)).explanation = ""
 
 
 def set_reason(ev: EventData) -> None:
-    _m(ev).data["reason"] = ev.kwargs["arg"]
+    _data(_m(ev)).reason = RevocationReason(ev.kwargs["arg"])
 
 
 def set_account(ev: EventData) -> None:
     """Work out the materials this reason and account kind require."""
     m = _m(ev)
-    m.data["account"] = ev.kwargs["arg"]
-    complaint = ev.kwargs["complaint"]
-    needed = policy.required_materials(
-        RevocationReason(m.data["reason"]), AccountKind(m.data["account"]), complaint
-    )
-    m.data["needed"] = list(needed or ())
-    m.materials = ()
+    data = _data(m)
+    assert data.reason is not None
+    complaint: ComplaintRecord = m.facts
+    data.account = AccountKind(ev.kwargs["arg"])
+    data.needed = tuple(policy.required_materials(data.reason, data.account, complaint) or ())
+    data.materials = ()
 
 
 def minor_refused(ev: EventData) -> None:
@@ -152,8 +153,8 @@ def minor_refused(ev: EventData) -> None:
 
 
 def add_material(ev: EventData) -> None:
-    m = _m(ev)
-    m.materials = (*m.materials, ev.kwargs["item"])
+    data = _data(_m(ev))
+    data.materials = (*data.materials, ev.kwargs["item"])
 
 
 def material_rejected(ev: EventData) -> None:
@@ -163,13 +164,10 @@ def material_rejected(ev: EventData) -> None:
 
 
 def clear_materials(ev: EventData) -> None:
-    _m(ev).materials = ()
+    _data(_m(ev)).materials = ()
 
 
-cancel = cancel_with("task.revoke")
-
-
-REASON, EXPLAIN, ACCOUNT, MATERIAL, CONFIRM = R
+REASON, EXPLAIN, ACCOUNT, MATERIAL, CONFIRM = RequestState
 TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "reason", "source": REASON, "dest": EXPLAIN, "conditions": [valid_reason, is_other], "before": set_reason},
     {"trigger": "reason", "source": REASON, "dest": ACCOUNT, "conditions": valid_reason, "before": set_reason},
@@ -185,82 +183,67 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "back", "source": [EXPLAIN, ACCOUNT], "dest": REASON, "before": clear_explanation},
     {"trigger": "back", "source": [MATERIAL, CONFIRM], "dest": ACCOUNT, "before": clear_materials},
     {"trigger": "confirm", "source": CONFIRM, "dest": None, "after": submit},
-    {"trigger": "cancel", "source": list(R), "dest": None, "after": cancel},
+    *every_task_takes(RequestState),
 ]  # fmt: skip
 
-MACHINE = task_machine(R, TRANSITIONS)
+MACHINE = task_machine(RequestState, TRANSITIONS)
 
 
-def question(task: Task, catalog: Catalog) -> Reply:
+def question(ctx: Context, model: FlowModel) -> list[Reply]:
     """What the task's current state asks."""
-    state = R(task.state)
-    if state is R.REASON:
+    state, data = model.state, _data(model)
+    if state is RequestState.REASON:
         rows = tuple(
             (Button(f"revoke.reason.{r.value}", "reason", r.value),) for r in RevocationReason
         )
-        return Reply("revoke.ask_reason", buttons=(*rows, (CANCEL,)))
-    if state is R.ACCOUNT:
+        return [Reply("revoke.ask_reason", buttons=(*rows, (CANCEL,)))]
+    if state is RequestState.ACCOUNT:
         rows = tuple(
             (Button(f"revoke.account.{k.value}", "account", k.value),) for k in AccountKind
         )
-        return Reply("revoke.ask_account", buttons=(*rows, (BACK, CANCEL)))
-    if state is R.EXPLAIN:
-        limits = catalog.limits
+        return [Reply("revoke.ask_account", buttons=(*rows, (BACK, CANCEL)))]
+    if state is RequestState.EXPLAIN:
+        limits = ctx.catalog.limits
         bounds = {"min": limits.explanation_min, "max": limits.explanation_max}
-        return Reply("revoke.ask_explanation", bounds, ((BACK, CANCEL),))
-    needed: list[str] = list(task.data.get("needed", []))
-    if state is R.MATERIAL:
-        index, started = materials.position(catalog, needed, task.materials)
-        key = needed[index]
-        params = {"n": index + 1, "total": len(needed), "material": Ref(key)}
-        if started is not None and started.option is not None:
-            left = started.option.count - len(started.items)
-            more = {"got": len(started.items), "count": started.option.count, "left": left}
-            return Reply("revoke.material_more", {**params, **more}, ((BACK, CANCEL),))
-        accepts = materials.accepts_ref(materials.rule(catalog, key))
-        return Reply(
-            "revoke.ask_material",
-            {**params, "howto": Ref(f"{key}.howto"), "accepts": accepts},
-            ((BACK, CANCEL),),
+        return [Reply("revoke.ask_explanation", bounds, ((BACK, CANCEL),))]
+    if state is RequestState.MATERIAL:
+        return [_ask_material(ctx, data)]
+    params = {
+        "number": data.number,
+        "reason": Ref(f"revoke.reason.{data.reason}"),
+        "account": Ref(f"revoke.account.{data.account}"),
+        "materials": Lines(tuple(Ref(k) for k in data.needed)),
+    }
+    return [
+        Reply(
+            "revoke.confirm", params, ((Button("revoke.button.send", "confirm"),), (BACK, CANCEL))
         )
-    return Reply(
-        "revoke.confirm",
-        {
-            "number": task.data["number"],
-            "reason": Ref(f"revoke.reason.{task.data['reason']}"),
-            "account": Ref(f"revoke.account.{task.data['account']}"),
-            "materials": Lines(tuple(Ref(k) for k in needed)),
-        },
-        ((Button("revoke.button.send", "confirm"),), (BACK, CANCEL)),
-    )
+    ]
 
 
-def prompt(ctx: Context) -> None:
-    assert ctx.user.task is not None
-    ctx.reply(question(ctx.user.task, ctx.catalog))
+def _ask_material(ctx: Context, data: RequestData) -> Reply:
+    """The material being collected: what it takes, or how many more of what was started."""
+    index, started = materials.position(ctx.catalog, data.needed, data.materials)
+    key = data.needed[index]
+    params = {"n": index + 1, "total": len(data.needed), "material": Ref(key)}
+    if started is not None and started.option is not None:
+        left = started.option.count - len(started.items)
+        more = {"got": len(started.items), "count": started.option.count, "left": left}
+        return Reply("revoke.material_more", {**params, **more}, ((BACK, CANCEL),))
+    accepts = materials.accepts_ref(materials.rule(ctx.catalog, key))
+    params |= {"howto": Ref(f"{key}.howto"), "accepts": accepts}
+    return Reply("revoke.ask_material", params, ((BACK, CANCEL),))
 
 
-def on_event(ctx: Context, event: Event) -> None:
-    """An event while the revocation-request task is open."""
+def _complaint(ctx: Context) -> ComplaintRecord | None:
+    """The complaint the open request is about, if it is still the sender's."""
     task = ctx.user.task
     assert task is not None
     complaint = ctx.tx.get_complaint(str(task.data["number"]))
-    if complaint is None or complaint.user_id != ctx.user.user_id:
-        ctx.set_task(None)  # cannot happen through buttons; a stale task is simply dropped
-        return
-    drive(ctx, TASK, event)
+    return complaint if complaint is not None and complaint.user_id == ctx.user.user_id else None
 
 
-def _trigger(ctx: Context, event: Event) -> Trigger:
-    if isinstance(event, Command):
-        return ("repeat", {}) if event.name == "repeat" else (None, {})
-    if isinstance(event, Tap):
-        if event.action not in BUTTONS:
-            return None, {}
-        task = ctx.user.task
-        assert task is not None
-        complaint = ctx.tx.get_complaint(str(task.data["number"]))
-        return event.action, {"arg": event.arg, "complaint": complaint}
+def _trigger(ctx: Context, model: FlowModel, event: Event) -> Trigger:
     if isinstance(event, Media | Forward):
         return "file", {"item": evidence_item(event, ctx.now)}
     if isinstance(event, Text):
@@ -268,30 +251,21 @@ def _trigger(ctx: Context, event: Event) -> Trigger:
     return None, {}
 
 
-def _invalid(ctx: Context, event: Event) -> None:
-    if isinstance(event, Tap):
-        ctx.notice("errors.button_invalid", alert=True)
-    elif isinstance(event, Unsupported):
-        ctx.reply(Reply("errors.unsupported", {"step": Ref("task.revoke")}))
-    else:
-        ctx.reply(Reply("revoke.use_buttons_or_file"))
-        prompt(ctx)
+def _facts(ctx: Context, model: FlowModel, trigger: str, kwargs: dict[str, Any]) -> None:
+    model.facts = _complaint(ctx)  # which materials it needs depends on the complaint
 
 
-TASK = TaskFlow(
-    machine=MACHINE,
-    states=R,
-    trigger=_trigger,
-    question=lambda ctx, task: [question(task, ctx.catalog)],
-    model=lambda ctx, task: RevokeModel(task, ctx.catalog),
-    on_invalid=_invalid,
-    on_submit=lambda ctx, task: _submit(ctx, task),
-)
+def _not_taken(ctx: Context, model: FlowModel, event: Event) -> None:
+    ctx.reply(Reply("revoke.use_buttons_or_file"))
+    ask(ctx, FLOW, model)
 
 
-def _submit(ctx: Context, task: Task) -> None:
+def _submit(ctx: Context, model: FlowModel) -> None:
     """Confirmed: ask the policy once more, then file the request and tell the operators."""
-    number = str(task.data["number"])
+    data = _data(model)
+    assert data.reason is not None
+    assert data.account is not None
+    number = data.number
     complaint = ctx.tx.get_complaint(number)
     assert complaint is not None
     decision = complaints.decision(ctx.tx, ctx.catalog, complaint, ctx.now)
@@ -307,9 +281,9 @@ def _submit(ctx: Context, task: Task) -> None:
         number=request_number,
         complaint_number=number,
         user_id=ctx.user.user_id,
-        reason=RevocationReason(task.data["reason"]),
-        account_kind=AccountKind(task.data["account"]),
-        materials=(*_explanation(task, ctx), *task.materials),
+        reason=data.reason,
+        account_kind=data.account,
+        materials=(*_explanation(ctx, data), *data.materials),
         flagged=decision.flagged,
         created_at=ctx.now,
     )
@@ -330,7 +304,24 @@ def _submit(ctx: Context, task: Task) -> None:
     ctx.reply(Reply("revoke.submitted", {"number": request_number, "complaint": number}))
 
 
-def _explanation(task: Task, ctx: Context) -> tuple[EvidenceItem, ...]:
+def _explanation(ctx: Context, data: RequestData) -> tuple[EvidenceItem, ...]:
     """The "other reason" explanation travels with the materials as a text record."""
-    text = str(task.data.get("explanation", ""))
-    return (EvidenceItem(kind=EvidenceKind.TEXT, text=text, received_at=ctx.now),) if text else ()
+    if not data.explanation:
+        return ()
+    return (EvidenceItem(kind=EvidenceKind.TEXT, text=data.explanation, received_at=ctx.now),)
+
+
+FLOW = task_flow(
+    name=NAME,
+    machine=MACHINE,
+    states=RequestState,
+    data=RequestData,
+    buttons=frozenset({"reason", "account", "back", "confirm"}),
+    trigger=_trigger,
+    question=question,
+    not_taken=_not_taken,
+    on_submit=_submit,
+    facts=_facts,
+    admit=lambda ctx: _complaint(ctx) is not None,  # a stale task is simply dropped
+)
+FEATURE = Feature(flows=(FLOW,))

@@ -6,6 +6,7 @@ from flows.context import Context
 from flows.events import Tap
 from flows.language import SUPPORTED
 from flows.records import UserRecord
+from flows.registry import Feature
 from flows.replies import Button, Ref, Reply
 
 
@@ -48,3 +49,13 @@ def on_tap(ctx: Context, tap: Tap) -> None:
         ctx.reply(settings_menu(ctx.user, edit=True))
     else:
         ctx.notice("errors.button_invalid", alert=True)
+
+
+FEATURE = Feature(
+    commands={
+        "language": lambda ctx, _: ctx.reply(language_menu()),
+        "settings": lambda ctx, _: ctx.reply(settings_menu(ctx.user)),
+    },
+    scope="m",
+    on_tap=on_tap,
+)

@@ -29,6 +29,7 @@ from storage.migrations import apply_migrations
 from storage.rows import utc_text
 from storage.sql import SqlTx
 from storage.sqlbase import Cursor
+from storage.writer_lock import WriterLock
 
 __all__ = ["SqliteStore", "SqliteTx", "utc_text"]
 
@@ -76,8 +77,11 @@ def _setup(conn: sqlite3.Connection, *, in_memory: bool, now: datetime | None) -
 class SqliteStore:
     """`storage.base.Store` over one aiosqlite connection. Create it with `await open(...)`."""
 
-    def __init__(self, db: aiosqlite.Connection, default_language: str) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, default_language: str, lock: WriterLock | None = None
+    ) -> None:
         self._db: aiosqlite.Connection | None = db
+        self._lock = lock
         self._default_language = default_language
         self._round_trips = 0
         self._statements = 0
@@ -97,13 +101,21 @@ class SqliteStore:
         `":memory:"` gives a private in-memory database (no WAL). `now` stamps the
         migrations applied; without it SQLite's clock does. `default_language` is the
         language of a notification's recipient with no users row (the caller's
-        DEFAULT_LANGUAGE).
+        DEFAULT_LANGUAGE). A file is locked for this process (`storage.writer_lock`): a
+        second process gets DatabaseInUse naming the first.
         """
         in_memory = str(path) == ":memory:"
+        lock = None
         if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(str(path), isolation_level=None)
-        store = cls(db, default_language)
+            lock = WriterLock.acquire(Path(path))
+        try:
+            db = await aiosqlite.connect(str(path), isolation_level=None)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        store = cls(db, default_language, lock)
         try:
             store.migrations_applied = await store._on_db_thread(
                 partial(_setup, in_memory=in_memory, now=now)
@@ -183,4 +195,8 @@ class SqliteStore:
     async def close(self) -> None:
         db, self._db = self._db, None
         if db is not None:
-            await db.close()
+            try:
+                await db.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
