@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -43,6 +43,9 @@ log = logging.getLogger("complaint_desk")
 
 EventSink = Callable[[DomainEvent], None]
 AnyApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+StoreFactory: TypeAlias = Callable[[], Awaitable[Store]]
+"""Opens the store when the Application initializes (again after a restart); the default
+opens SQLite on `settings.database`."""
 
 
 def random_number(now: datetime) -> str:
@@ -145,8 +148,10 @@ def build_application(
     catalog: Catalog | None = None,
     translator: Translator | None = None,
     sinks: list[EventSink] | None = None,
+    store: StoreFactory | None = None,
 ) -> AnyApp:
-    """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests)."""
+    """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests);
+    `store` opens the storage (default: SQLite on `settings.database`)."""
     catalog = catalog or load_catalog(settings.catalog)
     rt = Runtime(
         settings=settings,
@@ -159,16 +164,29 @@ def build_application(
         sinks=list(sinks or []),
     )
 
+    async def open_sqlite() -> Store:
+        return await SqliteStore.open(
+            settings.database, now=clock.now(), default_language=settings.default_language
+        )
+
     async def post_init(app: AnyApp) -> None:
         await publish_commands(app.bot, rt)
-        rt.store_ = await SqliteStore.open(
-            settings.database, now=clock.now(), default_language=settings.default_language
-        )  # nothing after
-        # this may fail, or the store's thread would keep the process alive
-        rt.outbox = Outbox(rt, app.bot)
-        rt.sweeper = Sweeper(rt, rt.outbox, interval=settings.sweep_seconds)
+        rt.store_ = opened = await (store or open_sqlite)()  # nothing after this may fail, or
+        # the store's thread would keep the process alive
+        rt.outbox = Outbox(opened, clock, rt.renderer, app.bot)
+        rt.sweeper = Sweeper(
+            opened, clock, rt.desk.rules, rt.outbox.kick, interval=settings.sweep_seconds
+        )
         rt.sweeper.start()
-        rt.broadcaster = Broadcaster(rt, app.bot, batch=settings.broadcast_batch)
+        rt.broadcaster = Broadcaster(
+            opened,
+            clock,
+            rt.renderer,
+            rt.desk.rules,
+            rt.publish,
+            app.bot,
+            batch=settings.broadcast_batch,
+        )
         rt.sinks.append(rt.broadcaster.on_event)  # confirm / resume kick it, pause stops it
         rt.broadcaster.start()  # recovers rows left in flight, continues running broadcasts
 

@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--json", action="store_true", help="one JSON object per line")
     diagram = sub.add_parser("diagram", help="print each flow as Mermaid stateDiagram-v2")
     diagram.add_argument("flow", nargs="?", help="one flow (default: all)")
+    diagram.add_argument(
+        "--coverage",
+        type=Path,
+        metavar="FILE",
+        help="draw what a test run walked (FILE from `pytest --desk-coverage=FILE`)",
+    )
     bench = sub.add_parser("bench", help="updates per second against reference arms")
     bench.add_argument("--users", type=int, default=200, help="conversations per arm")
     catalog = sub.add_parser("catalog", help="rules catalog tools")
@@ -38,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "diagram" and args.coverage is not None:
+        from bot.convo.coverage import draw
+
+        return draw(args.coverage, args.flow)
     if args.command == "diagram":
         from bot.diagram import FLOWS, mermaid
 

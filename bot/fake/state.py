@@ -115,6 +115,9 @@ class WorldState:
         """Messages and button taps of a chat, in the order they happened."""
         return list(self._timeline.get(chat_id, []))
 
+    def new_media_group_id(self) -> str:
+        return f"album{next(self._group_ids)}"
+
     def mark(self) -> int:
         """A position in the world's event log, for `events_since`."""
         return len(self._events)
