@@ -6,7 +6,9 @@ the user's language, sent with parse_mode HTML (parameters are escaped by the tr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -19,18 +21,23 @@ from telegram import (
     InputMediaVideo,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 
+from bot.clock import Clock, SystemClock
 from bot.i18n import Markup, Translator, plain
+from bot.sending import Persist
 from flows import callback
 from flows.replies import Attachment, Button, Lines, Outcome, Ref, Reply
 
 _MEDIA = {"photo": InputMediaPhoto, "video": InputMediaVideo, "document": InputMediaDocument}
 
+log = logging.getLogger("complaint_desk.render")
+
 
 class Renderer:
-    def __init__(self, translator: Translator) -> None:
+    def __init__(self, translator: Translator, clock: Clock | None = None) -> None:
         self.tr = translator
+        self.persist = Persist(clock or SystemClock())
 
     def text(self, language: str, key: str, params: Mapping[str, Any]) -> str:
         return self.tr.text(language, key, **self._params(language, params))
@@ -69,27 +76,51 @@ class Renderer:
     async def reply(
         self, bot: Bot, chat_id: int, outcome: Outcome, query: CallbackQuery | None = None
     ) -> None:
-        """Answer the tap (always: Telegram shows a spinner until answered), then send replies."""
+        """Answer the tap (once: Telegram shows a spinner until answered), then send replies.
+
+        Every call is retried until it is done (bot/sending.py). One reply that still fails does
+        not stop the ones after it; the first such failure is raised at the end, so the error
+        handler's apology comes after everything that could be delivered.
+        """
         lang = outcome.language
         if outcome.duplicate:  # handled before: its replies went out then; only stop a spinner
             if query is not None:
-                await _ignore_bad_request(query.answer(), "query is too old")
+                await self._answer(query, None, False)
             return
         if query is not None:
             notice = outcome.notice
-            await query.answer(
-                text=plain(self.text(lang, notice.key, notice.params)) if notice else None,
-                show_alert=bool(notice and notice.alert),
-            )
+            text = plain(self.text(lang, notice.key, notice.params)) if notice else None
+            await self._answer(query, text, bool(notice and notice.alert))
         edited = False
+        failed: Exception | None = None
         for batch in _albums(outcome.replies):
-            if len(batch) > 1:
-                await self._album(bot, chat_id, batch, lang)
-            else:
-                edited |= await self._send(bot, chat_id, batch[0], outcome, query)
+            try:
+                if len(batch) > 1:
+                    await self._album(bot, chat_id, batch, lang)
+                else:
+                    edited |= await self._send(bot, chat_id, batch[0], outcome, query)
+            except Forbidden:
+                raise  # they blocked the bot: nothing after this can arrive either
+            except Exception as error:
+                log.error("reply %s to %s failed: %s", batch[0].key, chat_id, type(error).__name__)
+                failed = failed or error
         if query is not None and outcome.replies and not edited and query.message is not None:
             # The tapped prompt is answered: drop its buttons so the chat reads cleanly.
-            await _ignore_unmodified(query.edit_message_reply_markup(reply_markup=None))
+            await self.persist(
+                lambda: _ignore_unmodified(query.edit_message_reply_markup(reply_markup=None)),
+                "drop buttons",
+            )
+        if failed is not None:
+            raise failed
+
+    async def _answer(self, query: CallbackQuery, text: str | None, alert: bool) -> None:
+        # A retry after an answer that did arrive gets "query is too old": it is answered.
+        await self.persist(
+            lambda: _ignore_bad_request(
+                query.answer(text=text, show_alert=alert), "query is too old"
+            ),
+            "answerCallbackQuery",
+        )
 
     async def _send(
         self, bot: Bot, chat_id: int, reply: Reply, outcome: Outcome, query: CallbackQuery | None
@@ -97,25 +128,27 @@ class Renderer:
         text = self.text(outcome.language, reply.key, reply.params)
         markup = self.keyboard(reply.buttons, outcome.language, outcome.nonce)
         if reply.edit and query is not None and query.message is not None:
-            await _ignore_unmodified(
-                query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await self.persist(
+                lambda: _ignore_unmodified(
+                    query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                ),
+                "editMessageText",
             )
             return True
         file = reply.file or (Attachment("photo", reply.photo) if reply.photo else None)
         if file is not None:
-            common: dict[str, Any] = {
-                "caption": text or None,
-                "parse_mode": ParseMode.HTML,
-                "reply_markup": markup,
-            }
+            options: dict[str, Any] = {"caption": text or None, "parse_mode": ParseMode.HTML}
+            options["reply_markup"] = markup
             if file.kind == "photo":
-                await bot.send_photo(chat_id, file.file_id, **common)
+                call = partial(bot.send_photo, chat_id, file.file_id, **options)
             elif file.kind == "video":
-                await bot.send_video(chat_id, file.file_id, **common)
+                call = partial(bot.send_video, chat_id, file.file_id, **options)
             else:
-                await bot.send_document(chat_id, file.file_id, **common)
+                call = partial(bot.send_document, chat_id, file.file_id, **options)
+            await self.persist(call, file.kind)
             return False
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        send = partial(bot.send_message, chat_id, text, reply_markup=markup)
+        await self.persist(partial(send, parse_mode=ParseMode.HTML), "sendMessage")
         return False
 
     async def _album(self, bot: Bot, chat_id: int, replies: list[Reply], language: str) -> None:
@@ -128,7 +161,7 @@ class Renderer:
             for r in replies
             if r.file is not None
         ]
-        await bot.send_media_group(chat_id, media)
+        await self.persist(partial(bot.send_media_group, chat_id, media), "sendMediaGroup")
 
 
 def _albums(replies: list[Reply]) -> list[list[Reply]]:

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from telegram import Update
 from telegram.ext import Application
@@ -25,6 +25,8 @@ from bot.fake.world import FakeTelegram
 from bot.i18n import Translator
 from bot.simulator.actor import Actor
 from bot.simulator.idle import DrainTimeout, Tasks
+
+T = TypeVar("T")
 
 AnyApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 AppFactory: TypeAlias = Callable[[BaseRequest, FakeClock], Awaitable[AnyApp]]
@@ -103,7 +105,7 @@ class Simulator:
         app.add_error_handler(self._on_error)
         await app.initialize()
         if app.post_init is not None:
-            await app.post_init(app)
+            await self._settle(app.post_init(app), set(asyncio.all_tasks()))
         await app.start()
         self._app = app
 
@@ -172,8 +174,23 @@ class Simulator:
             parsed = Update.de_json(update, app.bot)
             if getattr(app.bot, "callback_data_cache", None) is not None:
                 app.bot.insert_callback_data(parsed)  # PTB does this only inside get_updates
-            await app.update_processor.process_update(parsed, app.process_update(parsed))
+            await self._settle(
+                app.update_processor.process_update(parsed, app.process_update(parsed)), before
+            )
+
+    async def _settle(self, work: Awaitable[T], before: set[asyncio.Task[Any]]) -> T:
+        """Run `work` to its end; while it only waits for the clock (a reply waiting out a 429
+        or a back-off), virtual time moves on to the next wake-up."""
+        task = asyncio.ensure_future(work)
+        for _ in range(10_000):
             await self._drain(before)
+            if task.done():
+                break
+            due = self.clock.next_wakeup()
+            if due is None:  # pragma: no cover - _drain raises DrainTimeout first
+                break
+            self.clock.set(due)
+        return await task
 
     def on_advance(self, hook: TickHook) -> None:
         """Run `hook` after every clock step of `advance` (e.g. the deadline sweeper)."""
