@@ -9,15 +9,19 @@ from collections import Counter
 from bot.app import runtime
 from bot.fake.models import FakeMessage
 from bot.simulator import Actor, Simulator
-from flows.records import AuditEntry, EvidenceKind, RequestStatus, Stage
-from tests.flows.test_filing_conversations import DESCRIPTION, TARGETS, submit, type_button
-from tests.flows.test_operator_conversations import (
+from flows.records import EvidenceKind, RequestStatus, Stage
+from tests.flows.conversations import (
+    DESCRIPTION,
+    TARGETS,
+    audit,
     decide,
     open_card,
     open_detail,
     operator,
     stored,
     stored_request,
+    submit,
+    type_button,
 )
 
 
@@ -82,7 +86,7 @@ async def test_an_operator_opens_every_kind_of_evidence_once(sim: Simulator) -> 
     assert "Pay 500 now" in forward.text
     assert any("+86 138 0000 0000" in m.text for m in got if op.shows(m, "exhibit.text"))
     op.assert_last("exhibit.end")
-    assert [e.action for e in await audit_of(sim, number)][-1] == "open_evidence"
+    assert [e.action for e in await audit(sim, number)][-1] == "open_evidence"
 
 
 async def test_evidence_goes_in_albums_of_at_most_ten(sim: Simulator) -> None:
@@ -210,8 +214,3 @@ async def test_a_non_operator_cannot_open_evidence(sim: Simulator) -> None:
 def _kinds(actor: Actor, *kinds: str) -> str:
     separator = actor.label("list.separator")
     return separator.join(actor.label(f"material.kind.{k}") for k in kinds)
-
-
-async def audit_of(sim: Simulator, subject: str) -> list[AuditEntry]:
-    entries = await runtime(sim.app).store.read(lambda tx: tx.audit_log(subject, 50))
-    return entries[::-1]
