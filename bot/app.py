@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot import ingress
 from bot.background import Outbox, Sweeper
 from bot.broadcaster import Broadcaster
 from bot.clock import Clock
@@ -87,10 +88,12 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every update: translate in, run it as one transaction, then send what it produced."""
     inbound = to_inbound(update)
     if inbound is None:
+        ingress.report("ignored")
         return
     rt = runtime(context.application)
     now = rt.clock.now()
     outcome = await rt.store.transact(partial(rt.desk.handle, inbound=inbound, now=now))
+    ingress.report("duplicate" if outcome.duplicate else "handled")  # committed: confirm it
     for event in outcome.events:
         rt.publish(event)
     if outcome.notified and rt.outbox is not None:
