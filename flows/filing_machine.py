@@ -25,6 +25,7 @@ from flows.complaints import target_key
 from flows.context import Context
 from flows.conversation import FlowModel
 from flows.evidence import kinds_list, too_big
+from flows.explain import type_rule
 from flows.records import ComplaintRecord, Draft, EvidenceItem, EvidenceKind
 from flows.replies import Button, DomainEvent, Notice, Ref, Reply
 
@@ -265,7 +266,7 @@ def file_complaint(ev: EventData) -> None:
             {
                 "number": number,
                 "type": m.ctype.title.as_dict(),
-                "rule": m.ctype.revocation.rule.as_dict(),
+                "rule": type_rule(m.ctype, m.catalog.limits),
             },
         )
     )

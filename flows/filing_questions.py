@@ -4,6 +4,7 @@ the evidence checklist, the review and the last warning, each with its buttons."
 from __future__ import annotations
 
 from flows.evidence import counts, kinds_list
+from flows.explain import type_rule
 from flows.filing_machine import FilingModel, FilingState
 from flows.replies import Button, Ref, Reply
 
@@ -69,7 +70,7 @@ def prompt(m: FilingModel) -> Reply:
                 "summary": ctype.summary.as_dict(),
                 "prepare": ctype.prepare.as_dict(),
                 "evidence": ctype.evidence.hint.as_dict(),
-                "rule": ctype.revocation.rule.as_dict(),
+                "rule": type_rule(ctype, catalog.limits),
                 "warning": warning,
                 "disclaimer": catalog.disclaimer.as_dict(),
             },
@@ -94,7 +95,7 @@ def prompt(m: FilingModel) -> Reply:
         "target": m.draft.target or "",
         "evidence": counts(m.draft.evidence),
         "description": m.draft.description or "",
-        "rule": ctype.revocation.rule.as_dict(),
+        "rule": type_rule(ctype, catalog.limits),
     }
     if state is FilingState.REVIEWING:
         return Reply(

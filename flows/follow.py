@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows import lifecycle, policy
+from flows import explain, lifecycle, policy
 from flows.calendar import day_bounds
 from flows.catalog import ComplaintType
 from flows.complaints import complaint_type, decision, save, title
@@ -69,7 +69,6 @@ def complaint_list(ctx: Context, *, edit: bool = False) -> Reply:
 
 
 def on_tap(ctx: Context, tap: Tap) -> None:
-    ctx.notice("menu.ok")
     if tap.action == "list":
         ctx.reply(complaint_list(ctx, edit=True))
         return
@@ -100,39 +99,8 @@ def view(ctx: Context, complaint: ComplaintRecord) -> View:
     return View(complaint, ctype, decision(ctx.tx, ctx.catalog, complaint, ctx.now))
 
 
-def can_do(ctx: Context, decision: Decision) -> Ref:
-    """'What you can do now', with a precise countdown."""
-    if decision.channel is Channel.SELF_SERVICE:
-        assert decision.until is not None
-        return Ref(
-            "follow.can.self_service",
-            {"left": span(decision.until - ctx.now), "until": at(decision.until)},
-        )
-    if decision.channel is Channel.OPERATOR:
-        assert decision.until is not None
-        flagged_too = decision.flagged and decision.rule != "policy.rule.risk_review"
-        key = "follow.can.operator_flagged" if flagged_too else "follow.can.operator"
-        limits = ctx.catalog.limits
-        return Ref(
-            key,
-            {
-                "until": at(decision.until),
-                "rule": policy.explain(decision.rule, limits),
-                "monthly": limits.monthly_revocation_requests,
-            },
-        )
-    steps = tuple(Ref(k) for k in decision.next_steps) or (Ref("policy.next.none"),)
-    rule = policy.explain(decision.rule, ctx.catalog.limits)
-    return Ref("follow.cannot", {"rule": rule, "next": Lines(steps)})
-
-
 def detail(ctx: Context, complaint: ComplaintRecord, *, edit: bool = True) -> Reply:
     v = view(ctx, complaint)
-    timeline = Lines(
-        tuple(
-            Ref(f"timeline.{e.kind}", {"at": at(e.at), "text": e.text}) for e in complaint.timeline
-        )
-    )
     buttons: list[tuple[Button, ...]] = []
     n = complaint.number
     if v.decision.channel is Channel.SELF_SERVICE:
@@ -142,6 +110,7 @@ def detail(ctx: Context, complaint: ComplaintRecord, *, edit: bool = True) -> Re
     if policy.can_appeal(complaint, 0, ctx.catalog.limits) is None:
         buttons.append((Button("follow.button.review", "review", n, scope=SCOPE),))
     buttons.append((Button("follow.button.list", "list", scope=SCOPE),))
+    limits = ctx.catalog.limits
     return Reply(
         "follow.detail",
         {
@@ -150,13 +119,19 @@ def detail(ctx: Context, complaint: ComplaintRecord, *, edit: bool = True) -> Re
             "target": complaint.target,
             "stage": Ref(f"stage.{complaint.stage}"),
             "age": span(ctx.now - complaint.submitted_at),
-            "timeline": timeline,
+            "timeline": explain.user_timeline(complaint),
             "result": complaint.result_text or "-",
-            "can": can_do(ctx, v.decision),
+            "can": explain.withdrawal_now(v.decision, complaint, v.ctype, ctx.now, limits),
         },
         tuple(buttons),
         edit=edit,
     )
+
+
+def _no_longer(ctx: Context, complaint: ComplaintRecord) -> None:
+    """An old button asked for what the rules no longer allow: say so, show what they allow."""
+    ctx.notice("follow.no_longer", alert=True)
+    ctx.reply(detail(ctx, complaint))
 
 
 # -- actions -----------------------------------------------------------------------------------
@@ -170,7 +145,7 @@ def ask_revoke(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
     """Self-service: spell out the consequence; the reason buttons confirm."""
     v = view(ctx, complaint)
     if v.decision.channel is not Channel.SELF_SERVICE:
-        ctx.reply(detail(ctx, complaint))
+        _no_longer(ctx, complaint)
         return
     n = complaint.number
     reasons = tuple(
@@ -196,7 +171,7 @@ def revoke_now(ctx: Context, complaint: ComplaintRecord, reason: str) -> None:
     """Revoke at once, if the rules still allow self-service now; recorded with time and reason."""
     v = view(ctx, complaint)
     if v.decision.channel is not Channel.SELF_SERVICE or reason not in set(RevocationReason):
-        ctx.reply(detail(ctx, complaint))
+        _no_longer(ctx, complaint)
         return
     revoked = lifecycle.apply(complaint, "revoke", ctx.now, actor=ctx.user.user_id, text=reason)
     assert revoked is not None, "the policy allowed it, so the stage does"
@@ -209,9 +184,9 @@ def ask_operator(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
     """The operator channel: open the revocation-request task (`flows.revoke`) for it."""
     v = view(ctx, complaint)
     if v.decision.channel is not Channel.OPERATOR:
-        ctx.reply(detail(ctx, complaint))
+        _no_longer(ctx, complaint)
         return
-    rule = policy.explain(v.decision.rule, ctx.catalog.limits)
+    rule = explain.reason(v.decision, v.ctype, ctx.catalog.limits)
     ctx.reply(Reply("revoke.intro", {"number": complaint.number, "rule": rule}))
     ctx.open_task("revoke", {"number": complaint.number, "flagged": v.decision.flagged})
 

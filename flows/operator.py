@@ -11,7 +11,7 @@ through the outbox (`ctx.notify`, rendered in the recipient's language).
 
 from __future__ import annotations
 
-from flows import lifecycle, task
+from flows import explain, lifecycle, task
 from flows.complaints import save
 from flows.context import Context
 from flows.events import Command, Tap
@@ -138,7 +138,8 @@ def _move(ctx: Context, complaint: ComplaintRecord, action: str) -> None:
         return
     save(ctx.tx, complaint, moved)
     record(ctx, trigger, complaint.number, moved.stage.value)
-    ctx.notify(complaint.user_id, key, number=complaint.number)
+    can = explain.withdrawal_now_for(ctx.tx, ctx.catalog, moved, ctx.now)
+    ctx.notify(complaint.user_id, key, number=complaint.number, can=can)
     ctx.reply(card(ctx, moved, edit=True))
 
 

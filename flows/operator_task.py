@@ -16,13 +16,13 @@ from typing import Any, Literal, cast
 
 from transitions import EventData
 
-from flows import lifecycle
+from flows import lifecycle, policy
 from flows.complaints import add_to_timeline, save
 from flows.context import Context
 from flows.conversation import FlowModel, Trigger
 from flows.events import Event, Text
 from flows.operator_cards import cannot_revoke, card, record, request_card
-from flows.records import RequestStatus, TimelineEntry
+from flows.records import ComplaintRecord, RequestStatus, TimelineEntry
 from flows.replies import Button, Ref, Reply
 from flows.task import BACK, CANCEL, TaskData, every_task_takes, submit, task_flow, task_machine
 
@@ -154,7 +154,9 @@ def finish_result(ctx: Context, data: TypingData) -> None:
         return
     save(ctx.tx, complaint, given)
     record(ctx, "give_result", number, text)
-    ctx.notify(complaint.user_id, "notify.result", number=number, text=text)
+    ctx.notify(
+        complaint.user_id, "notify.result", number=number, text=text, next=_after(ctx, given)
+    )
     ctx.notify(complaint.user_id, "follow.escalate")
     ctx.reply(Reply("operator.result_sent", {"number": number}))
     ctx.reply(card(ctx, given))
@@ -216,3 +218,11 @@ FLOW = task_flow(
     # no longer an operator: refused, and the half-typed task is dropped
     admit=lambda ctx: not ctx.refuse_non_operator(f"task {NAME}"),
 )
+
+
+def _after(ctx: Context, given: ComplaintRecord) -> Ref:
+    """What the author may do about the result: the one review while it is unused."""
+    limits = ctx.catalog.limits
+    if policy.can_appeal(given, 0, limits) is None:
+        return Ref("notify.result.review_offer", {"daily": limits.daily_appeals})
+    return Ref("notify.result.reviewed")

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from transitions import EventData
 
-from flows import complaints, policy
+from flows import complaints, explain, policy
 from flows.context import Context
 from flows.conversation import FlowModel, Trigger, ask
 from flows.events import Event, Forward, Media
@@ -224,7 +224,8 @@ def _submit(ctx: Context, model: FlowModel) -> None:
     decision = complaints.decision(ctx.tx, ctx.catalog, complaint, ctx.now)
     ctx.set_task(None)
     if decision.channel is not Channel.OPERATOR:
-        rule = policy.explain(decision.rule, ctx.catalog.limits)
+        ctype = complaints.complaint_type(ctx.catalog, complaint)
+        rule = explain.reason(decision, ctype, ctx.catalog.limits)
         ctx.reply(Reply("revoke.no_longer", {"rule": rule}))
         return
     request_number = "R" + complaints.fresh_number(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flows import complaints, lifecycle
+from flows import complaints, explain, lifecycle
 from flows.context import Rules, notification
 from flows.policy import Channel
 from flows.ports import Tx
@@ -24,14 +24,16 @@ def sweep(tx: Tx, now: datetime, rules: Rules, batch: int = 100) -> datetime | N
     """Fire everything due by `now`; return when the next thing falls due (None: nothing)."""
     tx.prune_updates(now - REMEMBER_UPDATES)
     for complaint in tx.due_complaints(now, batch):
-        updated = _auto_review(tx, complaint, now)
+        updated = _auto_review(tx, complaint, now, rules)
         updated = _remind(tx, updated, now, rules)
         if updated is not complaint:
             complaints.save(tx, complaint, updated)
     return tx.next_deadline()
 
 
-def _auto_review(tx: Tx, complaint: ComplaintRecord, now: datetime) -> ComplaintRecord:
+def _auto_review(
+    tx: Tx, complaint: ComplaintRecord, now: datetime, rules: Rules
+) -> ComplaintRecord:
     due = complaint.review_due_at
     if due is None or due > now:
         return complaint
@@ -39,8 +41,11 @@ def _auto_review(tx: Tx, complaint: ComplaintRecord, now: datetime) -> Complaint
     if moved is None:  # no longer pending: just forget the due time
         return complaint.model_copy(update={"review_due_at": None})
     if moved.stage is Stage.MANUAL_REVIEW:
+        can = explain.withdrawal_now_for(tx, rules.catalog, moved, due)
         tx.enqueue(
-            notification(complaint.user_id, "notify.manual_review", due, number=complaint.number)
+            notification(
+                complaint.user_id, "notify.manual_review", due, number=complaint.number, can=can
+            )
         )
     return moved
 

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.app import runtime
 from bot.console.view import View
+from bot.convo.recorder import Recorder
 from bot.fake.models import FakeButton, FakeMessage
 from bot.simulator import Actor, Simulator
 
@@ -31,6 +33,8 @@ Every line is one action of the current user:
   :advance 1h30m       move the clock (d, h, m, s) and run what becomes due
   :time                show the clock
   :restart             restart the bot on the same database
+  :record FILE         write what follows as a conversation script (*.convo.yaml) to FILE
+  :stop                stop recording
   :help                this list
   :quit                leave (so does the end of the input)"""
 """The console's commands, written once: `:help` prints it, a test checks the README against
@@ -71,6 +75,7 @@ class Console:
         self.view = view
         self.language = language
         self._actors: dict[int, Actor] = {}
+        self.recorder: Recorder | None = None
         self.user_id = user_id
         _ = self.actor
 
@@ -105,11 +110,12 @@ class Console:
             if action is None:
                 raise ConsoleError(f"unknown command :{command} (see :help)")
             await action(self, arg.strip())
-            return True
-        if text.startswith("::"):
-            text = text[1:]
-        self.view.said(text)
-        await self.actor.send(text)
+        else:
+            said = text[1:] if text.startswith("::") else text
+            self.view.said(said)
+            await self.actor.send(said)
+        if self.recorder is not None:
+            self.recorder.after(self.user_id, text)
         return True
 
     async def _tap(self, arg: str) -> None:
@@ -200,6 +206,25 @@ class Console:
     async def _help(self, arg: str) -> None:
         self.view.note(HELP)
 
+    async def _record(self, arg: str) -> None:
+        self.recorder = self._recorder(arg)
+        self.view.note(f"(recording to {arg}; it replays from an empty desk at this time)")
+
+    def _recorder(self, arg: str) -> Recorder:
+        if not arg:
+            raise ConsoleError("usage: :record FILE (e.g. my_convos/filing.convo.yaml)")
+        path = Path(arg).expanduser()
+        if not path.parent.is_dir():
+            raise ConsoleError(f"cannot record to {arg}: no folder {path.parent}")
+        rt = runtime(self.sim.app)
+        return Recorder(path, self.sim, rt.renderer.tr, rt.settings.operator_ids)
+
+    async def _stop(self, arg: str) -> None:
+        if self.recorder is None:
+            raise ConsoleError("not recording (:record FILE starts)")
+        path, self.recorder = self.recorder.path, None
+        self.view.note(f"(recorded to {path}: run it with `pytest {path}`)")
+
 
 COMMANDS: dict[str, Callable[[Console, str], Awaitable[None]]] = {
     "tap": Console._tap,
@@ -214,6 +239,8 @@ COMMANDS: dict[str, Callable[[Console, str], Awaitable[None]]] = {
     "time": Console._time,
     "restart": Console._restart,
     "help": Console._help,
+    "record": Console._record,
+    "stop": Console._stop,
 }
 """Every `:command` but `:quit` (on which `Console.handle` ends the session)."""
 

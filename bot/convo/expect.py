@@ -23,6 +23,7 @@ class ConvoFailure(AssertionError):
 
 
 Bindings = dict[str, str]
+_RESOLVED = ("text", "contains", "buttons", "no_buttons")  # variables resolved before matching
 
 
 def _capture(expected: Any, actual: Any, bound: Mapping[str, Any], new: Bindings) -> bool:
@@ -122,7 +123,7 @@ def check_actor(
         where, spec = item.where, item.data
         if isinstance(spec, Mapping):  # texts may quote variables; regexes keep their `$`
             spec = {
-                k: substitute(v, bound, where, strict=True) if k in ("text", "contains") else v
+                k: substitute(v, bound, where, strict=True) if k in _RESOLVED else v
                 for k, v in spec.items()
             }
         if spec == "nothing_more":

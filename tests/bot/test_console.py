@@ -144,7 +144,7 @@ async def test_the_same_complaint_in_chinese(
     welcome = messages(groups[0])[0]
     assert file_label in welcome["buttons"][0]
     type_list = messages(groups[1])[0]
-    assert type_list["buttons"][0][0] == "好友举报（色情/诈骗）"
+    assert type_list["buttons"][0][0] == "好友举报·色情/诈骗"
     submitted = events(parse(output), "complaint.submitted")
     assert [e["data"]["type"] for e in submitted] == ["friend_report"]
     assert NUMBER.fullmatch(submitted[0]["data"]["number"])

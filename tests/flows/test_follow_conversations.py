@@ -72,7 +72,7 @@ async def test_an_irrevocable_type_says_why_and_what_else(sim: Simulator) -> Non
     assert user.label("follow.button.request") not in user.last.labels
     text = user.last.text
     assert user.label("policy.rule.not_revocable") in text
-    assert user.label("policy.next.escalate") in text
+    assert user.label("policy.next.customer_service", number=number) in text
 
 
 async def test_the_reminder_is_sent_once_also_across_a_restart(sim: Simulator) -> None:
@@ -180,4 +180,6 @@ async def test_the_fourth_revocation_in_a_month_goes_to_risk_review(sim: Simulat
     fourth = await file(user, target="someone_number_4")
     await open_detail(user, fourth)
     assert user.label("follow.button.revoke") not in user.last.labels
-    assert user.label("policy.rule.risk_review", monthly=3, daily=2) in user.last.text
+    assert user.label("policy.rule.risk_review", n=3, monthly=3) in user.last.text
+    assert "You already have 3 withdrawals this month" in user.last.text
+    assert "made more than" not in user.last.text
