@@ -226,10 +226,11 @@ def build_application(
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     builder = builder.token(token or "123456:FAKE-TOKEN-FOR-THE-LOCAL-FAKE-TELEGRAM")
     if request is not None:  # the fake Telegram: updates are handed over, not polled
-        builder = builder.request(request).get_updates_request(request).updater(None)
+        builder = builder.request(request).get_updates_request(request)
     else:  # over HTTP: Telegram, a self-hosted Bot API server, or the fake's HTTP front
         builder = builder.base_url(settings.telegram_api_base_url)
         builder = builder.base_file_url(settings.telegram_api_file_url)
+    builder = builder.updater(None)  # updates come in through bot/polling.py or bot/serve.py
     app = builder.post_init(post_init).post_stop(post_stop).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
     app.add_handler(TypeHandler(Update, on_update))

@@ -117,8 +117,13 @@ async def poll(app: AnyApp, settings: Settings) -> None:
     """Run the bot by polling until SIGTERM or SIGINT."""
     poller = Poller(app, settings)
     loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        log.info("stopping: finishing the updates in hand")
+        poller.stopping.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, poller.stopping.set)
+        loop.add_signal_handler(sig, stop)
     try:
         async with running(app):
             log.info("polling %s", settings.telegram_api_base_url.split("/bot", 1)[0])
