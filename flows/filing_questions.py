@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flows.evidence import counts, kinds_list
 from flows.explain import type_rule
-from flows.filing_machine import FilingModel, FilingState
+from flows.filing_model import FilingModel, FilingState
 from flows.replies import Button, Ref, Reply
 
 _CANCEL = Button("filing.button.cancel", "cancel")

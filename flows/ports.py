@@ -49,6 +49,10 @@ class Users(Protocol):
         """Forget update ids seen before `before` (Telegram redelivers within 24 h); how many."""
         ...
 
+    def last_update_id(self) -> int:
+        """The highest update id claimed and not yet pruned; 0 if none."""
+        ...
+
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's row, or None for someone new."""
         ...

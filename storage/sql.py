@@ -62,6 +62,10 @@ class SqlTx(RequestsSql, LedgerSql):
         self._check_writable("prune_updates")
         return self._run("DELETE FROM processed_updates WHERE seen_at < ?", (before,)).rowcount
 
+    def last_update_id(self) -> int:
+        row = self._run("SELECT COALESCE(MAX(update_id), 0) FROM processed_updates", ())
+        return int(row.fetchone()[0])
+
     def load_user(self, user_id: int) -> UserRecord | None:
         row = self._run(f"SELECT {USERS.select()} FROM users WHERE user_id = ?", (user_id,))
         found = row.fetchone()

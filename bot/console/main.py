@@ -13,7 +13,7 @@ from typing import TextIO
 
 from telegram.request import BaseRequest
 
-from bot.app import AnyApp, build_application
+from bot.app import AnyApp, build_application, runtime
 from bot.clock import FakeClock, SystemClock
 from bot.config import Settings
 from bot.console.chat import LOCAL_ZONE, OPERATOR_ID, Console, ConsoleError
@@ -55,14 +55,22 @@ async def start_bot(settings: Settings, start: datetime, view: View) -> Simulato
         )
 
     clock = FakeClock(start)
-    # Update ids grow across sessions, as Telegram's do: the database remembers the ids it
-    # handled (redeliveries change nothing), so a new session must not start at 1 again.
-    world = FakeTelegram(clock, first_update_id=int(SystemClock().now().timestamp() * 1000))
+    world = FakeTelegram(clock)
     world.enforce_limits()  # Telegram's flood limits (bot/fake/limits.py), as in production
     world.subscribe(view.message)
-    return await Simulator.start(
+    sim = await Simulator.start(
         factory, clock=clock, world=world, translator=translator, raise_errors=False
     )
+    # Update ids grow across sessions, as Telegram's do: the database remembers the ids it
+    # handled (a redelivery changes nothing), so a new session continues past them. Never from
+    # the clock: two sessions started in the same millisecond would reuse each other's ids.
+    try:
+        last = await runtime(sim.app).store.read(lambda tx: tx.last_update_id())
+    except BaseException:
+        await sim.stop()
+        raise
+    world.continue_update_ids(last)
+    return sim
 
 
 class _Session:

@@ -393,3 +393,16 @@ def test_the_readme_lists_the_console_commands_of_help() -> None:
     assert table, "the README has no console command table"
     listed = {name for line in table for name in _COMMAND.findall(line.split(" | ")[0])}
     assert listed == set(_COMMAND.findall(HELP))
+
+
+async def test_update_ids_continue_from_the_database_not_the_clock(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second session on the same file is answered even if the real clock reads the same
+    (or an earlier) time: its update ids continue past those the database recorded."""
+    monkeypatch.setattr("bot.clock.SystemClock.now", lambda self: START)
+    for _ in range(2):
+        code, output = await console(settings, tmp_path, ["/start", "/start", "/start"])
+        assert code == 0
+        groups = per_line(parse(output))
+        assert [len(messages(g)) for g in groups] == [1, 1, 1], output

@@ -10,7 +10,7 @@ import pytest
 
 from bot.simulator import Simulator
 from bot.simulator.actor import Actor
-from tests.flows.test_filing_conversations import type_button
+from tests.flows.conversations import type_button
 
 
 def answers_to(sim: Simulator) -> list[tuple[bool, str | None]]:

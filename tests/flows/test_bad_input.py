@@ -8,7 +8,7 @@ import pytest
 
 from bot.app import runtime
 from bot.simulator import Actor, Simulator
-from tests.flows.test_filing_conversations import (
+from tests.flows.conversations import (
     DESCRIPTION,
     TARGETS,
     file_to_review,

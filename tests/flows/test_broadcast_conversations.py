@@ -25,7 +25,7 @@ from flows.records import (
 )
 from storage.sqlite import SqliteTx
 from tests.conftest import OPERATOR
-from tests.flows.test_follow_conversations import file
+from tests.flows.conversations import file
 
 TEXT = "Planned downtime tonight 23:00-23:30 (Beijing time). <b>Sorry</b> & thanks!"
 

@@ -3,28 +3,9 @@
 from __future__ import annotations
 
 from bot.app import runtime
-from bot.simulator import Actor, Simulator
-from flows.records import ComplaintRecord, Stage
-from tests.flows.test_filing_conversations import file_to_review, submit
-
-
-async def file(actor: Actor, type_id: str = "friend_report", target: str | None = None) -> str:
-    """File a complaint of `type_id` (against `target`, or the type's sample) and submit it."""
-    await file_to_review(actor, type_id, target)
-    return await submit(actor)
-
-
-async def stored(sim: Simulator, number: str) -> ComplaintRecord:
-    complaint = await runtime(sim.app).store.read(lambda tx: tx.get_complaint(number))
-    assert complaint is not None
-    return complaint
-
-
-async def open_detail(actor: Actor, number: str) -> None:
-    await actor.send("/mycomplaints")
-    actor.assert_last("follow.list")
-    await actor.tap(data=f"c:open:{number}")
-    actor.assert_last("follow.detail")
+from bot.simulator import Simulator
+from flows.records import Stage
+from tests.flows.conversations import file, open_detail, stored
 
 
 async def test_detail_counts_down_the_self_service_window(sim: Simulator) -> None:

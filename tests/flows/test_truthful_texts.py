@@ -13,11 +13,12 @@ import pytest
 from bot.i18n import plain
 from bot.simulator import Actor, Simulator
 from flows.catalog import load_catalog
-from tests.flows.test_follow_conversations import file, open_detail
-from tests.flows.test_operator_conversations import (
+from tests.flows.conversations import (
+    file,
     give_result,
     move_to_investigating,
     open_card,
+    open_detail,
     operator,
 )
 
