@@ -30,7 +30,7 @@ from bot.pacer import Pacer
 from bot.processor import PerUserProcessor
 from bot.render import Renderer
 from bot.sending import Persist
-from flows import delivery
+from flows import after_send
 from flows.catalog import Catalog, load_catalog
 from flows.context import Rules
 from flows.engine import Desk
@@ -39,7 +39,7 @@ from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
 from storage.base import Store
-from storage.sqlite import SqliteStore
+from storage.factory import open_store
 
 log = logging.getLogger("complaint_desk")
 
@@ -102,7 +102,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await rt.renderer.reply(context.bot, inbound.user.id, outcome, update.callback_query)
     except Forbidden:  # they blocked the bot while we were answering: remember it, no error
         await rt.store.transact(
-            partial(delivery.blocked, user_id=inbound.user.id, notification_id=None, now=now)
+            partial(after_send.blocked, user_id=inbound.user.id, notification_id=None, now=now)
         )
 
 
@@ -145,6 +145,10 @@ async def publish_commands(bot: Bot, rt: Runtime) -> None:
 
             commands = menu(MENU_COMMANDS)
             await persist(partial(bot.set_my_commands, commands, language_code=code), "commands")
+            about = plain(rt.renderer.text(language, "bot.description", {}))
+            short = plain(rt.renderer.text(language, "bot.short_description", {}))
+            await persist(partial(bot.set_my_description, about, language_code=code), "about")
+            await persist(partial(bot.set_my_short_description, short, language_code=code), "about")
             operators = menu(MENU_COMMANDS + OPERATOR_COMMANDS)
             for operator_id in sorted(rt.settings.operator_ids):
                 scope = BotCommandScopeChat(operator_id)
@@ -170,7 +174,7 @@ def build_application(
     store: StoreFactory | None = None,
 ) -> AnyApp:
     """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests);
-    `store` opens the storage (default: SQLite on `settings.database`)."""
+    `store` opens the storage (default: `settings.database`, a SQLite file or PostgreSQL)."""
     catalog = catalog or load_catalog(settings.catalog)
     rt = Runtime(
         settings=settings,
@@ -183,14 +187,14 @@ def build_application(
         sinks=list(sinks or []),
     )
 
-    async def open_sqlite() -> Store:
-        return await SqliteStore.open(
+    async def open_configured() -> Store:  # the database setting picks SQLite or PostgreSQL
+        return await open_store(
             settings.database, now=clock.now(), default_language=settings.default_language
         )
 
     async def post_init(app: AnyApp) -> None:
         await publish_commands(app.bot, rt)
-        rt.store_ = opened = await (store or open_sqlite)()  # nothing after this may fail, or
+        rt.store_ = opened = await (store or open_configured)()  # nothing after this may fail, or
         # the store's thread would keep the process alive
         rt.outbox = Outbox(opened, clock, rt.renderer, app.bot)
         rt.sweeper = Sweeper(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from flows.catalog import CatalogError, load_catalog
+from storage.factory import database_setting
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,7 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="copy the SQLite database while the bot runs")
     backup.add_argument("path", type=Path, help="the new file")
     console = sub.add_parser("console", help="chat with the bot in this terminal")
-    console.add_argument("--db", type=Path, help="SQLite file (default: a fresh temporary one)")
+    console.add_argument(
+        "--db",
+        type=database_setting,
+        help="SQLite file or postgresql://... (default: a fresh temporary SQLite file)",
+    )
     console.add_argument("--user", type=int, default=1001, help="your Telegram user id")
     console.add_argument("--lang", choices=["zh-CN", "en"], default="zh-CN")
     console.add_argument(
