@@ -19,6 +19,7 @@ from flows.context import Context
 from flows.conversation import FlowModel, Trigger, ask
 from flows.events import Event, Forward, Media
 from flows.evidence import evidence_item, kinds_list, too_big
+from flows.machines import shared_machine
 from flows.policy import Channel
 from flows.records import (
     AccountKind,
@@ -38,7 +39,6 @@ from flows.task import (
     invalid_choice,
     submit,
     task_flow,
-    task_machine,
 )
 
 NAME = "revoke"
@@ -152,7 +152,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     *every_task_takes(RequestState),
 ]  # fmt: skip
 
-MACHINE = task_machine(RequestState, TRANSITIONS)
+MACHINE = shared_machine(RequestState, TRANSITIONS)
 
 
 def question(ctx: Context, model: FlowModel) -> list[Reply]:
