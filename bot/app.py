@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot import ingress
 from bot.background import Outbox, Sweeper
 from bot.broadcaster import Broadcaster
 from bot.clock import Clock
@@ -87,10 +88,12 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every update: translate in, run it as one transaction, then send what it produced."""
     inbound = to_inbound(update)
     if inbound is None:
+        ingress.report("ignored")
         return
     rt = runtime(context.application)
     now = rt.clock.now()
     outcome = await rt.store.transact(partial(rt.desk.handle, inbound=inbound, now=now))
+    ingress.report("duplicate" if outcome.duplicate else "handled")  # committed: confirm it
     for event in outcome.events:
         rt.publish(event)
     if outcome.notified and rt.outbox is not None:
@@ -227,10 +230,11 @@ def build_application(
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     builder = builder.token(token or "123456:FAKE-TOKEN-FOR-THE-LOCAL-FAKE-TELEGRAM")
     if request is not None:  # the fake Telegram: updates are handed over, not polled
-        builder = builder.request(request).get_updates_request(request).updater(None)
+        builder = builder.request(request).get_updates_request(request)
     else:  # over HTTP: Telegram, a self-hosted Bot API server, or the fake's HTTP front
         builder = builder.base_url(settings.telegram_api_base_url)
         builder = builder.base_file_url(settings.telegram_api_file_url)
+    builder = builder.updater(None)  # updates come in through bot/polling.py or bot/serve.py
     app = builder.post_init(post_init).post_stop(post_stop).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
     app.add_handler(TypeHandler(Update, on_update))

@@ -114,6 +114,11 @@ class Sweeper:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="sweeper")
 
+    @property
+    def alive(self) -> bool:
+        """Started and still running (it runs until stopped; it ends only by crashing)."""
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

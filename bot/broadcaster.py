@@ -177,6 +177,12 @@ class Broadcaster:
         """At start-up: recover rows left in flight, then carry on with running broadcasts."""
         self.kick()
 
+    @property
+    def alive(self) -> bool:
+        """False once a drain ended in an exception (it runs only while there is work)."""
+        task = self._task
+        return task is None or not task.done() or task.cancelled() or task.exception() is None
+
     def kick(self) -> None:
         """Work through the running broadcasts soon; if already at it, go round once more."""
         if self._stopping:

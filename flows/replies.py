@@ -50,12 +50,22 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file Telegram already holds, sent again by its id: "photo", "video" or "document"."""
+
+    kind: str
+    file_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message: text from `key` with `params`, optional rows of buttons.
 
     `edit=True` asks the adapter to replace the message whose button was tapped
     (used for in-place navigation); otherwise a new message is sent. With `photo` (a Telegram
-    file id) the message is that photo with the text as its caption (a broadcast's preview).
+    file id) the message is that photo with the text as its caption (a broadcast's preview);
+    with `file`, that file, the text its caption. Consecutive replies with the same non-zero
+    `album` are sent together as one album (at most 10; photos and videos, or documents).
     """
 
     key: str
@@ -63,6 +73,8 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
     photo: str | None = None
+    file: Attachment | None = None
+    album: int = 0
 
 
 @dataclass(frozen=True, slots=True)
