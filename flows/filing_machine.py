@@ -92,6 +92,12 @@ def description_ok(ev: EventData) -> bool:
     return limits.description_min <= len(ev.kwargs["text"].strip()) <= limits.description_max
 
 
+def has_content(ev: EventData) -> bool:
+    """The draft holds something the person typed or sent: discarding it takes a second tap."""
+    draft = _m(ev).draft
+    return draft is not None and bool(draft.target or draft.evidence or draft.description)
+
+
 def edit_step(step: str) -> Any:
     def guard(ev: EventData) -> bool:
         return bool(ev.kwargs.get("arg") == step)
@@ -238,6 +244,34 @@ def cancelled(ev: EventData) -> None:
     m.replies.append(Reply("filing.cancelled"))
 
 
+def ask_discard(ev: EventData) -> None:
+    """Cancelling a draft with content: say what would be lost; a second tap discards it."""
+    m = _m(ev)
+    m.replies.append(
+        Reply(
+            "filing.discard_confirm",
+            {"step": Ref(f"filing.step.{m.state.value}")},
+            buttons=(
+                (Button("filing.button.discard", "discard"),),
+                (Button("filing.button.keep", "resume"),),
+            ),
+        )
+    )
+
+
+def ask_start_over(ev: EventData) -> None:
+    """Starting over discards the draft: a second tap does it."""
+    _m(ev).replies.append(
+        Reply(
+            "filing.start_over_confirm",
+            buttons=(
+                (Button("filing.button.start_over_yes", "start_over_yes"),),
+                (Button("filing.button.keep", "resume"),),
+            ),
+        )
+    )
+
+
 def nothing_to_cancel(ev: EventData) -> None:
     _m(ev).replies.append(Reply("errors.nothing_to_cancel"))
 
@@ -269,7 +303,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "start", "source": IDLE, "dest": None, "after": ask_again},
     {"trigger": "start", "source": DRAFTING, "dest": None, "after": offer_resume},
     {"trigger": "resume", "source": DRAFTING, "dest": None, "after": ask_again},
+    {"trigger": "start_over", "source": DRAFTING, "dest": None, "conditions": has_content, "after": ask_start_over},
     {"trigger": "start_over", "source": DRAFTING, "dest": TYPE, "before": new_draft},
+    {"trigger": "start_over_yes", "source": DRAFTING, "dest": TYPE, "before": new_draft},
     {"trigger": "file", "source": IDLE, "dest": TYPE, "before": new_draft},
     {"trigger": "choose", "source": TYPE, "dest": GUIDE, "conditions": known_type, "before": set_type},
     {"trigger": "choose", "source": TYPE, "dest": None, "after": unknown_type},
@@ -300,7 +336,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "confirm", "source": CONFIRM, "dest": IDLE, "conditions": not_duplicate, "before": file_complaint},
     {"trigger": "confirm", "source": CONFIRM, "dest": REVIEW, "before": duplicate_refused},
     {"trigger": "back", "source": CONFIRM, "dest": REVIEW},
+    {"trigger": "cancel", "source": DRAFTING, "dest": None, "conditions": has_content, "after": ask_discard},
     {"trigger": "cancel", "source": DRAFTING, "dest": IDLE, "before": cancelled},
+    {"trigger": "discard", "source": DRAFTING, "dest": IDLE, "before": cancelled},
     {"trigger": "cancel", "source": IDLE, "dest": None, "after": nothing_to_cancel},
 ]  # fmt: skip
 
@@ -309,5 +347,5 @@ MACHINE = shared_machine(FilingState, TRANSITIONS)
 # Triggers that a button may fire; anything else in callback data is forged.
 BUTTONS = frozenset(
     {"file", "choose", "proceed", "back", "undo", "done", "edit", "submit", "confirm"}
-    | {"cancel", "resume", "start_over"}
+    | {"cancel", "resume", "start_over", "start_over_yes", "discard"}
 )
