@@ -29,8 +29,10 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.render import Renderer
-from flows import delivery
+from flows import after_send
 from flows.context import Rules
+from flows.ports import Tx
+from flows.records import Notification
 from flows.replies import params_from_json
 from flows.sweeper import sweep
 from storage.base import Store
@@ -57,7 +59,10 @@ class Outbox:
     async def _drain(self) -> None:
         while True:
             self._again = False
-            batch = await self.store.read(lambda tx: tx.pending_notifications(50))
+            # claimed for this instance for a lease: another instance skips them
+            batch = await self.store.transact(
+                partial(_claim_notifications, now=self.clock.now(), limit=50)
+            )
             for note, language in batch:
                 if not await self._send(note.id, note.user_id, note.key, note.params, language):
                     return
@@ -74,7 +79,7 @@ class Outbox:
         except Forbidden:
             now = self.clock.now()
             await self.store.transact(
-                partial(delivery.blocked, user_id=user_id, notification_id=note_id, now=now)
+                partial(after_send.blocked, user_id=user_id, notification_id=note_id, now=now)
             )
             return True
         except RetryAfter as exc:
@@ -86,7 +91,7 @@ class Outbox:
             log.warning("notification %s to %s failed; will retry", note_id, user_id, exc_info=True)
             return False
         now = self.clock.now()
-        await self.store.transact(partial(delivery.delivered, notification_id=note_id, now=now))
+        await self.store.transact(partial(after_send.sent, notification_id=note_id, now=now))
         return True
 
 
@@ -108,6 +113,11 @@ class Sweeper:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="sweeper")
+
+    @property
+    def alive(self) -> bool:
+        """Started and still running (it runs until stopped; it ends only by crashing)."""
+        return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -131,6 +141,10 @@ class Sweeper:
         if upcoming is None:
             return self.interval
         return min(self.interval, max((upcoming - now).total_seconds(), 0.001))
+
+
+def _claim_notifications(tx: Tx, now: datetime, limit: int) -> list[tuple[Notification, str]]:
+    return tx.claim_notifications(now, limit)
 
 
 def _seconds(value: object) -> float:

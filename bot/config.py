@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.language import SUPPORTED
+from storage.factory import database_setting
 
 
 class Settings(BaseSettings):
     """Every setting, from environment variables (names in capitals) or keyword arguments.
 
     TELEGRAM_BOT_TOKEN   the bot's token; without it `complaint-desk run` opens the console
-    COMPLAINT_DESK_DB    the SQLite file (default: data/complaint-desk.sqlite3)
+    COMPLAINT_DESK_DB    the SQLite file (default: data/complaint-desk.sqlite3), or a
+                         postgresql://... DSN for the PostgreSQL store
     COMPLAINT_DESK_CATALOG  a rules catalog replacing the shipped one
     OPERATOR_IDS         comma-separated Telegram user ids of the operators
     DEFAULT_LANGUAGE     zh-CN or en, for people whose Telegram language is neither
@@ -30,14 +34,14 @@ class Settings(BaseSettings):
     )
 
     telegram_bot_token: SecretStr | None = None
-    database: Path = Field(
+    database: Path | str = Field(
         default=Path("data/complaint-desk.sqlite3"),
         validation_alias=AliasChoices("COMPLAINT_DESK_DB", "database"),
     )
     catalog: Path | None = Field(
         default=None, validation_alias=AliasChoices("COMPLAINT_DESK_CATALOG", "catalog")
     )
-    operator_ids: frozenset[int] = frozenset()
+    operator_ids: Annotated[frozenset[int], NoDecode] = frozenset()  # "1,2" (not JSON)
     default_language: str = "zh-CN"
     log_level: str = "INFO"
     # The longest the deadline sweeper sleeps. It wakes exactly at the next stored deadline anyway;
@@ -58,9 +62,14 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=0, le=65535)
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
-    allowed_updates: tuple[str, ...] = ("message", "callback_query")
+    allowed_updates: Annotated[tuple[str, ...], NoDecode] = ("message", "callback_query")
     # Polling (`complaint-desk run`): the long poll's length in seconds.
     poll_timeout: int = Field(default=30, ge=0, le=50)
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        return database_setting(value) if isinstance(value, str | Path) else value
 
     @field_validator("operator_ids", mode="before")
     @classmethod
@@ -74,7 +83,9 @@ class Settings(BaseSettings):
     @field_validator("allowed_updates", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
-        if isinstance(value, str) and not value.lstrip().startswith("["):
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            return tuple(json.loads(value))
+        if isinstance(value, str):
             return tuple(part for part in value.replace(" ", "").split(",") if part)
         return value
 

@@ -7,9 +7,10 @@ few dialect facts: the insertion-order column, how a foreign-key violation is re
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
-from storage.base import ReadOnlyTransaction
+from storage.base import ReadOnlyTransaction, require_aware
 from storage.rows import marks
 
 _CHUNK = 500  # values per `IN (...)` list, well under SQLite's variable limit
@@ -34,12 +35,20 @@ class Cursor(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
+# How long a claim on an outbox or ledger row holds before another instance may take it
+# over (a live owner renews nothing: it finishes well within these).
+OUTBOX_LEASE = timedelta(seconds=60)
+DELIVERY_LEASE = timedelta(minutes=2)
+
+
 class SqlBase:
     ORDER: ClassVar[str] = "rowid"  # the insertion-order column of complaints and requests
+    SKIP_LOCKED: ClassVar[str] = ""  # how a claim skips rows another transaction is claiming
 
-    def __init__(self, *, writable: bool, default_language: str) -> None:
+    def __init__(self, *, writable: bool, default_language: str, owner: str = "") -> None:
         self._writable = writable
         self._default_language = default_language
+        self._owner = owner  # this store's instance, named in the claims it makes
         self.statements = 0
 
     def _execute(self, sql: str, values: tuple[Any, ...]) -> Cursor:
@@ -49,8 +58,13 @@ class SqlBase:
         raise NotImplementedError  # pragma: no cover - each store provides it
 
     def _run(self, sql: str, values: Iterable[Any] = ()) -> Cursor:
+        """Run one statement; a naive datetime among `values` is refused (no instant)."""
         self.statements += 1
-        return self._execute(sql, tuple(values))
+        checked = tuple(
+            require_aware(value, "a stored instant") if isinstance(value, datetime) else value
+            for value in values
+        )
+        return self._execute(sql, checked)
 
     def _run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """One multi-row INSERT (`sql` has one `VALUES (...)` tuple): one statement."""
