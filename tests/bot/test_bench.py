@@ -18,7 +18,7 @@ async def test_arms_interleave_and_d10_makes_the_desks_calls() -> None:
         assert len(row.rates) == len(row.ratios) == 2
         per_conversation = 3 if row.arm.name == "D" else 10
         assert row.end.updates - row.start.updates == 2 * 2 * per_conversation
-    desk, d10 = table.row("desk"), table.row("D10")
+    desk = table.row("desk")
     assert desk.ratios == [1.0, 1.0]
 
     def methods(arm: bench.Table, name: str) -> Counter[str]:
