@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, CallbackQuery
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.i18n import Markup, Translator, plain
+from bot.transport import Keyboard, call, inline_keyboard
 from flows import callback
 from flows.replies import Button, Lines, Outcome, Ref, Reply
 
@@ -40,64 +41,61 @@ class Renderer:
 
     def keyboard(
         self, rows: tuple[tuple[Button, ...], ...], language: str, nonce: int
-    ) -> InlineKeyboardMarkup | None:
-        if not rows:
-            return None
-        return InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        plain(self.text(language, b.key, b.params)),
-                        callback_data=callback.encode(b, nonce),
-                    )
-                    for b in row
-                ]
-                for row in rows
-            ]
+    ) -> Keyboard | None:
+        """The inline keyboard's payload (no PTB objects: the payload is all that is sent)."""
+        return inline_keyboard(
+            [(plain(self.text(language, b.key, b.params)), callback.encode(b, nonce)) for b in row]
+            for row in rows
         )
 
     async def deliver(
         self, bot: Bot, chat_id: int, outcome: Outcome, query: CallbackQuery | None = None
     ) -> None:
-        """Answer the tap (always: Telegram shows a spinner until answered), then send replies."""
+        """Answer the tap (always: Telegram shows a spinner until answered), then send replies.
+
+        Every call goes through bot/transport.py: nothing here reads Telegram's answers.
+        """
         lang = outcome.language
         if outcome.duplicate:  # handled before: its replies went out then; only stop a spinner
             if query is not None:
-                await _ignore_bad_request(query.answer(), "query is too old")
+                answer = call(bot, "answerCallbackQuery", {"callback_query_id": query.id})
+                await _ignore_bad_request(answer, "query is too old")
             return
         if query is not None:
             notice = outcome.notice
-            await query.answer(
-                text=plain(self.text(lang, notice.key, notice.params)) if notice else None,
-                show_alert=bool(notice and notice.alert),
+            text = plain(self.text(lang, notice.key, notice.params)) if notice else None
+            await call(
+                bot,
+                "answerCallbackQuery",
+                {
+                    "callback_query_id": query.id,
+                    "text": text,
+                    "show_alert": bool(notice and notice.alert),
+                },
             )
         edited = False
         for reply in outcome.replies:
             edited |= await self._send(bot, chat_id, reply, outcome, query)
         if query is not None and outcome.replies and not edited and query.message is not None:
             # The tapped prompt is answered: drop its buttons so the chat reads cleanly.
-            await _ignore_unmodified(query.edit_message_reply_markup(reply_markup=None))
+            remove = {"chat_id": chat_id, "message_id": query.message.message_id}
+            await _ignore_unmodified(call(bot, "editMessageReplyMarkup", remove))
 
     async def _send(
         self, bot: Bot, chat_id: int, reply: Reply, outcome: Outcome, query: CallbackQuery | None
     ) -> bool:
         text = self.text(outcome.language, reply.key, reply.params)
         markup = self.keyboard(reply.buttons, outcome.language, outcome.nonce)
+        html = {"parse_mode": ParseMode.HTML, "reply_markup": markup}
         if reply.edit and query is not None and query.message is not None:
-            await _ignore_unmodified(
-                query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-            )
+            where = {"chat_id": chat_id, "message_id": query.message.message_id}
+            await _ignore_unmodified(call(bot, "editMessageText", {**where, "text": text, **html}))
             return True
         if reply.photo is not None:
-            await bot.send_photo(
-                chat_id,
-                reply.photo,
-                caption=text or None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
+            photo = {"chat_id": chat_id, "photo": reply.photo, "caption": text or None}
+            await call(bot, "sendPhoto", {**photo, **html})
             return False
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await call(bot, "sendMessage", {"chat_id": chat_id, "text": text, **html})
         return False
 
 
