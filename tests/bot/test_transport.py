@@ -36,7 +36,7 @@ def pacer(world: FakeTelegram) -> Pacer:
 
 
 @pytest.fixture
-async def bot(world: FakeTelegram, pacer: Pacer) -> AsyncIterator[ExtBot[Pacer]]:
+async def bot(world: FakeTelegram, pacer: Pacer) -> AsyncIterator[ExtBot[Bulk]]:
     request = FakeRequest(world)
     builder = ApplicationBuilder().token("123:TEST").request(request).rate_limiter(pacer)
     app = builder.get_updates_request(request).updater(None).build()
@@ -49,7 +49,7 @@ def test_the_seam_is_the_pinned_ptb() -> None:
 
 
 async def test_the_answer_is_telegrams_json_and_the_call_went_through_the_pacer(
-    bot: ExtBot[Pacer], world: FakeTelegram, pacer: Pacer
+    bot: ExtBot[Bulk], world: FakeTelegram, pacer: Pacer
 ) -> None:
     markup = inline_keyboard([[("Yes", "y:1"), ("No", "n:1")], [("Back", "b:1")]])
     params = {"chat_id": 7, "text": "<b>Sure?</b>", "parse_mode": "HTML", "reply_markup": markup}
@@ -65,7 +65,7 @@ async def test_the_answer_is_telegrams_json_and_the_call_went_through_the_pacer(
     assert world.bot_messages(7)[-1].buttons == []  # no reply_markup: the keyboard is removed
 
 
-async def test_ptb_raises_its_own_errors(bot: ExtBot[Pacer], world: FakeTelegram) -> None:
+async def test_ptb_raises_its_own_errors(bot: ExtBot[Bulk], world: FakeTelegram) -> None:
     with pytest.raises(BadRequest, match="not found"):
         await call(bot, "sendMessage", {"chat_id": 404, "text": "hi"})
     world.block(7)
@@ -77,7 +77,7 @@ async def test_ptb_raises_its_own_errors(bot: ExtBot[Pacer], world: FakeTelegram
         await call(bot, "sendMessage", {"chat_id": 8, "text": "hi"}, Bulk())
 
 
-async def test_rate_limit_args_reach_the_pacer(bot: ExtBot[Pacer], world: FakeTelegram) -> None:
+async def test_rate_limit_args_reach_the_pacer(bot: ExtBot[Bulk], world: FakeTelegram) -> None:
     with pytest.raises(Withdrawn):
         await call(bot, "sendMessage", {"chat_id": 7, "text": "hi"}, Bulk(lambda: False))
     assert world.calls("sendMessage") == []
