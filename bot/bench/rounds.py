@@ -35,6 +35,7 @@ class Row:
     arm: Arm
     rates: list[float] = field(default_factory=list)  # updates/s, one per round
     ratios: list[float] = field(default_factory=list)  # desk / this arm, one per round
+    cpu: list[float] = field(default_factory=list)  # CPU seconds per update, one per round
     start: Counters = field(default_factory=Counters)
     end: Counters = field(default_factory=Counters)
 
@@ -50,25 +51,25 @@ class Table:
     def row(self, name: str) -> Row:
         return next(r for r in self.rows if r.arm.name == name)
 
-    def ratio(self, name: str) -> float:
-        return statistics.median(self.row(name).ratios)
-
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def play(arm: Arm, uids: range, concurrency: int) -> float:
-    """Seconds to play every conversation of `uids`, `concurrency` users in flight."""
+async def play(arm: Arm, uids: range, concurrency: int) -> tuple[float, float]:
+    """(wall, CPU) seconds to play every conversation of `uids`, `concurrency` users in flight.
+
+    CPU is the process's (every thread: the database's too); on a shared machine it moves
+    less than wall time with the neighbours' load, so the table shows both ratios."""
     queue: Iterator[int] = iter(uids)
 
     async def worker() -> None:
         for uid in queue:
             await arm.conversation(uid)
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(min(concurrency, len(uids)))))
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - cpu
 
 
 async def build_arms(folder: Path, translator: Translator) -> list[Arm]:
@@ -103,8 +104,9 @@ async def run(rounds: int = 7, users: int = 40, concurrency: int = 1) -> Table:
                 uids = range(1 + n * users, 1 + (n + 1) * users)
                 for row in rows if n % 2 == 0 else reversed(rows):  # neither goes first always
                     before = row.arm.updates
-                    seconds = await play(row.arm, uids, concurrency)
+                    seconds, cpu = await play(row.arm, uids, concurrency)
                     row.rates.append((row.arm.updates - before) / seconds)
+                    row.cpu.append(cpu / (row.arm.updates - before))
                 for row in rows:
                     row.ratios.append(desk.rates[-1] / row.rates[-1])
             for row in rows:
@@ -128,20 +130,27 @@ def _per_update(row: Row, what: str) -> str:
     return f"{(end - start) / max(1, row.end.updates - row.start.updates):.2f}"
 
 
+def _spread(ratios: list[float]) -> str:
+    return f"{statistics.median(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}]"
+
+
 def report(table: Table) -> str:
-    head = "{:5} {:38} {:>7} {:>20} {:>8} {:>7} {:>9}"
+    head = "{:5} {:34} {:>6} {:>17} {:>17} {:>5} {:>4} {:>6}"
     lines = [
         f"{table.rounds} interleaved rounds x {table.users} conversations per arm, "
         f"{table.concurrency} user(s) in flight; desk/X = median of per-round ratios [range]",
-        head.format("arm", "what", "upd/s", "desk/X [min-max]", "hops/upd", "SQL/upd", "calls/upd"),
+        "of updates/s (wall) and of CPU per update (all threads)",
+        head.format("arm", "what", "upd/s", "desk/X wall", "desk/X CPU", "hops", "SQL", "calls"),
     ]
+    desk = table.rows[-1]
     for row in table.rows:
-        ratios = row.ratios
-        ratio = f"{statistics.median(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}]"
+        cpu = [d / x for d, x in zip(row.cpu, desk.cpu, strict=True)]
         rate = f"{statistics.median(row.rates):.0f}"
         hops, sql = _per_update(row, "round_trips"), _per_update(row, "statements")
         calls = _per_update(row, "api_calls")
-        lines.append(head.format(row.arm.name, row.arm.note, rate, ratio, hops, sql, calls))
+        line = (row.arm.name, row.arm.note, rate, _spread(row.ratios), _spread(cpu))
+        lines.append(head.format(*line, hops, sql, calls))
+    lines.append("hops, SQL, calls: per update (DB round trips, SQL statements, Bot API calls)")
     lines.append(f"peak RSS {table.peak_rss_mib:.1f} MiB")
     return "\n".join(lines)
 
