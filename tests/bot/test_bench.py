@@ -39,5 +39,5 @@ async def test_arms_interleave_and_d10_makes_the_desks_calls() -> None:
     assert desk.end.round_trips - desk.start.round_trips <= 2 * 2 * 10  # <= 1 hop per update
     text = bench.report(table)
     assert "D10s" in text
-    assert "hops/upd" in text
+    assert "desk/X CPU" in text
     assert "peak RSS" in text
