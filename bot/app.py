@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeAlias
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
@@ -28,13 +28,15 @@ from bot.inbound import to_inbound
 from bot.pacer import Pacer
 from bot.processor import PerUserProcessor
 from bot.render import Renderer
+from bot.sending import Persist
 from flows import delivery
 from flows.catalog import Catalog, load_catalog
-from flows.engine import MENU_COMMANDS, OPERATOR_COMMANDS, Desk
+from flows.context import Rules
+from flows.engine import Desk
+from flows.features import MENU_COMMANDS, OPERATOR_COMMANDS, REGISTRY
 from flows.language import resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
-from flows.step import Rules
 from storage.base import Store
 from storage.sqlite import SqliteStore
 
@@ -42,6 +44,9 @@ log = logging.getLogger("complaint_desk")
 
 EventSink = Callable[[DomainEvent], None]
 AnyApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+StoreFactory: TypeAlias = Callable[[], Awaitable[Store]]
+"""Opens the store when the Application initializes (again after a restart); the default
+opens SQLite on `settings.database`."""
 
 
 def random_number(now: datetime) -> str:
@@ -91,7 +96,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if outcome.notified and rt.outbox is not None:
         rt.outbox.kick()
     try:
-        await rt.renderer.deliver(context.bot, inbound.user.id, outcome, update.callback_query)
+        await rt.renderer.reply(context.bot, inbound.user.id, outcome, update.callback_query)
     except Forbidden:  # they blocked the bot while we were answering: remember it, no error
         await rt.store.transact(
             partial(delivery.blocked, user_id=inbound.user.id, notification_id=None, now=now)
@@ -99,41 +104,56 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log with the traceback; give the person a short apology in their language."""
-    log.error("update failed: %r", update, exc_info=context.error)
+    """Log ids and the traceback; give the person a short apology in their language.
+
+    The apology is a message, never a second answer to a button tap: the tap was answered (or
+    failed to be) by the delivery, and a second answer is refused by Telegram ("query is too
+    old"). It goes through the same retries as every reply, after what could be delivered.
+    """
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_user is None:
         return
     rt = runtime(context.application)
+    user_id = update.effective_user.id
     language = resolve_language(update.effective_user.language_code, rt.desk.default_language)
+    text = rt.renderer.text(language, "errors.internal", {})
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        await context.bot.send_message(
-            update.effective_user.id, rt.renderer.text(language, "errors.internal", {})
-        )
+        await rt.renderer.persist(lambda: context.bot.send_message(user_id, text), "apology")
     except Exception:  # the apology is best effort; the failure is logged above
-        log.warning("could not send the apology", exc_info=True)
+        log.warning("could not send the apology for update %s", update_id, exc_info=True)
 
 
 async def publish_commands(bot: Bot, rt: Runtime) -> None:
-    """Telegram's command menu, per language; operators also see theirs, in their chats only."""
-    for language, code in (("en", None), ("zh-CN", "zh")):
+    """Telegram's command menu, per language; operators also see theirs, in their chats only.
 
-        def menu(names: tuple[str, ...], language: str = language) -> list[BotCommand]:
-            return [
-                BotCommand(c, plain(rt.renderer.text(language, f"command.{c}", {}))) for c in names
-            ]
+    Never fatal: a call that still fails after a few tries is logged and the bot starts
+    without (the rest of) the menu; it is published again at the next start.
+    """
+    persist = Persist(rt.clock, attempts=3)
+    try:
+        for language, code in (("en", None), ("zh-CN", "zh")):
 
-        await bot.set_my_commands(menu(MENU_COMMANDS), language_code=code)
-        for operator_id in sorted(rt.settings.operator_ids):
-            try:
-                await bot.set_my_commands(
-                    menu(MENU_COMMANDS + OPERATOR_COMMANDS),
-                    scope=BotCommandScopeChat(operator_id),
-                    language_code=code,
-                )
-            except BadRequest:  # an operator who never opened the bot: no chat to scope to yet
-                log.warning("no command menu for operator %s (chat not found)", operator_id)
+            def menu(names: tuple[str, ...], language: str = language) -> list[BotCommand]:
+                return [
+                    BotCommand(c, plain(rt.renderer.text(language, f"command.{c}", {})))
+                    for c in names
+                ]
+
+            commands = menu(MENU_COMMANDS)
+            await persist(partial(bot.set_my_commands, commands, language_code=code), "commands")
+            operators = menu(MENU_COMMANDS + OPERATOR_COMMANDS)
+            for operator_id in sorted(rt.settings.operator_ids):
+                scope = BotCommandScopeChat(operator_id)
+                try:
+                    await persist(
+                        partial(bot.set_my_commands, operators, scope=scope, language_code=code),
+                        "operator commands",
+                    )
+                except BadRequest:  # an operator who never opened the bot: no chat to scope to
+                    log.warning("no command menu for operator %s (chat not found)", operator_id)
+    except TelegramError as error:
+        log.error("command menu not published (%s); starting without it", type(error).__name__)
 
 
 def build_application(
@@ -144,25 +164,45 @@ def build_application(
     catalog: Catalog | None = None,
     translator: Translator | None = None,
     sinks: list[EventSink] | None = None,
+    store: StoreFactory | None = None,
 ) -> AnyApp:
-    """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests)."""
+    """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests);
+    `store` opens the storage (default: SQLite on `settings.database`)."""
     catalog = catalog or load_catalog(settings.catalog)
     rt = Runtime(
         settings=settings,
         clock=clock,
-        desk=Desk(Rules(catalog, random_number, settings.default_language, settings.operator_ids)),
-        renderer=Renderer(translator or Translator.load()),
+        desk=Desk(
+            Rules(catalog, random_number, settings.default_language, settings.operator_ids),
+            REGISTRY,
+        ),
+        renderer=Renderer(translator or Translator.load(), clock),
         sinks=list(sinks or []),
     )
 
+    async def open_sqlite() -> Store:
+        return await SqliteStore.open(
+            settings.database, now=clock.now(), default_language=settings.default_language
+        )
+
     async def post_init(app: AnyApp) -> None:
         await publish_commands(app.bot, rt)
-        rt.store_ = await SqliteStore.open(settings.database, now=clock.now())  # nothing after
-        # this may fail, or the store's thread would keep the process alive
-        rt.outbox = Outbox(rt, app.bot)
-        rt.sweeper = Sweeper(rt, rt.outbox, interval=settings.sweep_seconds)
+        rt.store_ = opened = await (store or open_sqlite)()  # nothing after this may fail, or
+        # the store's thread would keep the process alive
+        rt.outbox = Outbox(opened, clock, rt.renderer, app.bot)
+        rt.sweeper = Sweeper(
+            opened, clock, rt.desk.rules, rt.outbox.kick, interval=settings.sweep_seconds
+        )
         rt.sweeper.start()
-        rt.broadcaster = Broadcaster(rt, app.bot, batch=settings.broadcast_batch)
+        rt.broadcaster = Broadcaster(
+            opened,
+            clock,
+            rt.renderer,
+            rt.desk.rules,
+            rt.publish,
+            app.bot,
+            batch=settings.broadcast_batch,
+        )
         rt.sinks.append(rt.broadcaster.on_event)  # confirm / resume kick it, pause stops it
         rt.broadcaster.start()  # recovers rows left in flight, continues running broadcasts
 
@@ -182,8 +222,11 @@ def build_application(
     builder = ApplicationBuilder().rate_limiter(pacer).concurrent_updates(PerUserProcessor())
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     builder = builder.token(token or "123456:FAKE-TOKEN-FOR-THE-LOCAL-FAKE-TELEGRAM")
-    if request is not None:  # the fake Telegram: updates are delivered, not polled
+    if request is not None:  # the fake Telegram: updates are handed over, not polled
         builder = builder.request(request).get_updates_request(request).updater(None)
+    else:  # over HTTP: Telegram, a self-hosted Bot API server, or the fake's HTTP front
+        builder = builder.base_url(settings.telegram_api_base_url)
+        builder = builder.base_file_url(settings.telegram_api_file_url)
     app = builder.post_init(post_init).post_stop(post_stop).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
     app.add_handler(TypeHandler(Update, on_update))

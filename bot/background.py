@@ -9,6 +9,9 @@
   message may show it twice: for notifications we prefer that to losing one.)
 - `Sweeper` sleeps on the injectable clock until the next stored due time (at most `interval`),
   then runs `flows.sweeper.sweep` in one transaction and kicks the outbox.
+
+Each takes what it uses (the store, the clock, the renderer, the rules), not the whole runtime,
+so it does not depend on `bot.app`, which wires them.
 """
 
 from __future__ import annotations
@@ -16,28 +19,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.clock import Clock
+from bot.render import Renderer
 from bot.transport import call
 from flows import delivery
+from flows.context import Rules
 from flows.replies import params_from_json
 from flows.sweeper import sweep
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
+from storage.base import Store
 
 log = logging.getLogger("complaint_desk.background")
 
 
 class Outbox:
-    def __init__(self, rt: Runtime, bot: Bot) -> None:
-        self.rt = rt
+    def __init__(self, store: Store, clock: Clock, renderer: Renderer, bot: Bot) -> None:
+        self.store = store
+        self.clock = clock
+        self.renderer = renderer
         self.bot = bot
         self._task: asyncio.Task[None] | None = None
         self._again = False
@@ -52,7 +58,7 @@ class Outbox:
     async def _drain(self) -> None:
         while True:
             self._again = False
-            batch = await self.rt.store.read(lambda tx: tx.pending_notifications(50))
+            batch = await self.store.read(lambda tx: tx.pending_notifications(50))
             for note, language in batch:
                 if not await self._send(note.id, note.user_id, note.key, note.params, language):
                     return
@@ -63,34 +69,42 @@ class Outbox:
         self, note_id: int | None, user_id: int, key: str, params: dict[str, object], lang: str
     ) -> bool:
         """Send one notification; False to stop this drain (try again later)."""
-        rt = self.rt
-        text = rt.renderer.text(lang, key, params_from_json(params))
+        text = self.renderer.text(lang, key, params_from_json(params))
         try:
             params = {"chat_id": user_id, "text": text, "parse_mode": ParseMode.HTML}
             await call(self.bot, "sendMessage", params)  # the answer is not read
         except Forbidden:
-            now = rt.clock.now()
-            await rt.store.transact(
+            now = self.clock.now()
+            await self.store.transact(
                 partial(delivery.blocked, user_id=user_id, notification_id=note_id, now=now)
             )
             return True
         except RetryAfter as exc:
-            await rt.clock.sleep(_seconds(exc.retry_after))
+            await self.clock.sleep(_seconds(exc.retry_after))
             return True  # the row is still pending: the next round sends it
         except BadRequest:  # permanent (e.g. chat not found): retrying cannot help; skip it
             log.error("notification %s to %s refused; dropped", note_id, user_id, exc_info=True)
         except TelegramError:  # transient (network, time-out): keep it, try again later
             log.warning("notification %s to %s failed; will retry", note_id, user_id, exc_info=True)
             return False
-        now = rt.clock.now()
-        await rt.store.transact(partial(delivery.delivered, notification_id=note_id, now=now))
+        now = self.clock.now()
+        await self.store.transact(partial(delivery.delivered, notification_id=note_id, now=now))
         return True
 
 
 class Sweeper:
-    def __init__(self, rt: Runtime, outbox: Outbox, interval: float = 60.0) -> None:
-        self.rt = rt
-        self.outbox = outbox
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        rules: Rules,
+        kick: Callable[[], None],
+        interval: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.rules = rules
+        self.kick = kick  # the outbox: the sweep may have written notifications
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
 
@@ -106,16 +120,14 @@ class Sweeper:
 
     async def _run(self) -> None:
         while True:
-            now = self.rt.clock.now()
+            now = self.clock.now()
             try:
-                upcoming = await self.rt.store.transact(
-                    partial(sweep, now=now, rules=self.rt.desk.rules)
-                )
+                upcoming = await self.store.transact(partial(sweep, now=now, rules=self.rules))
             except Exception:  # keep sweeping: a bad row must not stop every deadline
                 log.exception("sweep failed")
                 upcoming = None
-            self.outbox.kick()
-            await self.rt.clock.sleep(self._wait(now, upcoming))
+            self.kick()
+            await self.clock.sleep(self._wait(now, upcoming))
 
     def _wait(self, now: datetime, upcoming: datetime | None) -> float:
         if upcoming is None:

@@ -46,26 +46,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
+from bot.clock import Clock
 from bot.pacer import Bulk, Withdrawn
+from bot.render import Renderer
 from bot.transport import call
 from flows import delivery
 from flows.broadcast import status_view
+from flows.context import Rules
 from flows.ports import Tx
 from flows.records import Broadcast, BroadcastStatus, DeliveryState, UserRecord
 from flows.replies import DomainEvent
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
+from storage.base import Store
 
 log = logging.getLogger("complaint_desk.broadcaster")
 
@@ -134,7 +135,11 @@ def _handled(counts: dict[DeliveryState, int]) -> int:
 class Broadcaster:
     def __init__(
         self,
-        rt: Runtime,
+        store: Store,
+        clock: Clock,
+        renderer: Renderer,
+        rules: Rules,
+        publish: Callable[[DomainEvent], None],
         bot: ExtBot[Any],
         *,
         batch: int = 20,
@@ -145,7 +150,11 @@ class Broadcaster:
         stop_timeout: float = 10.0,
         turn_seconds: float = 5.0,
     ) -> None:
-        self.rt = rt
+        self.store = store
+        self.clock = clock
+        self.renderer = renderer
+        self.rules = rules
+        self.publish = publish  # domain events (broadcast.done)
         self.bot = bot
         self.batch = batch
         self.progress_seconds = progress_seconds
@@ -205,10 +214,10 @@ class Broadcaster:
     # -- the work ------------------------------------------------------------------------
 
     async def _drain(self) -> None:
-        store = self.rt.store
+        store = self.store
         if self._recover:
             self._recover = False
-            now = self.rt.clock.now()
+            now = self.clock.now()
             self.recovered = await store.transact(lambda tx: tx.recover_in_flight(now))
             if self.recovered:
                 log.warning("%d broadcast messages were in flight at a restart: unknown, "
@@ -226,7 +235,7 @@ class Broadcaster:
                     await self._turn(b.id)
                 except Exception:  # keep going: one bad batch must not stop every broadcast
                     log.exception("broadcast %s: batch failed", b.id)
-                    await self.rt.clock.sleep(self.retry_seconds)
+                    await self.clock.sleep(self.retry_seconds)
 
     async def _turn(self, broadcast_id: int) -> None:
         """Batches of one broadcast for up to `turn_seconds` (then the next broadcast's turn).
@@ -234,7 +243,7 @@ class Broadcaster:
         Each batch's outcomes are recorded in the transaction that claims the next batch:
         one write transaction per batch.
         """
-        store, clock = self.rt.store, self.rt.clock
+        store, clock = self.store, self.clock
         started = clock.now()
         outcomes: list[Outcome] = []
         first = True
@@ -256,7 +265,7 @@ class Broadcaster:
             if first:
                 self._halted.discard(broadcast_id)  # running when claimed: any pause is over
             if done:
-                self.rt.publish(DomainEvent("broadcast.done", {"id": broadcast_id}))
+                self.publish(DomainEvent("broadcast.done", {"id": broadcast_id}))
             if outcomes or first:
                 await self._progressed(b, len(outcomes), force=done)
             first = False
@@ -287,7 +296,7 @@ class Broadcaster:
             or b.status is not BroadcastStatus.RUNNING
             or b.id in self._halted
             or progress.sends >= self.progress_sends
-            or (self.rt.clock.now() - progress.at).total_seconds() >= self.progress_seconds
+            or (self.clock.now() - progress.at).total_seconds() >= self.progress_seconds
         )
         if due:
             await self._refresh(b.id)
@@ -316,7 +325,7 @@ class Broadcaster:
                     reason = f"{error.message} (after {attempt} attempts)"
                     return user_id, DeliveryState.FAILED, None, reason
                 log.info("broadcast %s to %s: %s; retrying", b.id, user_id, error.message)
-                await self.rt.clock.sleep(self.retry_seconds * attempt)
+                await self.clock.sleep(self.retry_seconds * attempt)
                 continue
             return user_id, DeliveryState.SENT, message_id, ""
         raise AssertionError("unreachable")  # pragma: no cover
@@ -335,11 +344,10 @@ class Broadcaster:
 
     async def _refresh(self, broadcast_id: int) -> None:
         """Write the status message (send it the first time, then edit it in place)."""
-        rt = self.rt
-        b, counts, operator = await rt.store.read(partial(_status, broadcast_id=broadcast_id))
+        b, counts, operator = await self.store.read(partial(_status, broadcast_id=broadcast_id))
         if b is None:
             return
-        now = rt.clock.now()
+        now = self.clock.now()
         done = _handled(counts)
         progress = self._progress.get(broadcast_id)
         if progress is None:
@@ -348,19 +356,17 @@ class Broadcaster:
         if elapsed >= 1.0:
             progress.rate = (done - progress.done) / elapsed
             progress.at, progress.done, progress.sends = now, done, 0
-        reply = status_view(rt.desk.rules.catalog, b, counts, rate=progress.rate)
-        language = operator.language if operator else rt.desk.default_language
-        text = rt.renderer.text(language, reply.key, reply.params)
-        html = {
-            "parse_mode": ParseMode.HTML,
-            "reply_markup": rt.renderer.keyboard(reply.buttons, language, 0),
-        }
+        reply = status_view(self.rules.catalog, b, counts, rate=progress.rate)
+        language = operator.language if operator else self.rules.default_language
+        text = self.renderer.text(language, reply.key, reply.params)
+        markup = self.renderer.keyboard(reply.buttons, language, 0)
+        html = {"parse_mode": ParseMode.HTML, "reply_markup": markup}
         try:
             if b.progress_message_id is None:
                 params = {"chat_id": b.operator_id, "text": text, **html}
                 sent = await call(self.bot, "sendMessage", params)
                 message_id = int(sent["message_id"])
-                await rt.store.transact(
+                await self.store.transact(
                     lambda tx: tx.set_progress_message(broadcast_id, message_id)
                 )
             else:

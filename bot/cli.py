@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--json", action="store_true", help="one JSON object per line")
     diagram = sub.add_parser("diagram", help="print each flow as Mermaid stateDiagram-v2")
     diagram.add_argument("flow", nargs="?", help="one flow (default: all)")
+    diagram.add_argument(
+        "--coverage",
+        type=Path,
+        metavar="FILE",
+        help="draw what a test run walked (FILE from `pytest --desk-coverage=FILE`)",
+    )
     bench = sub.add_parser("bench", help="the desk against reference PTB bots, interleaved")
     bench.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
     bench.add_argument("--users", type=int, default=40, help="conversations per arm and round")
@@ -40,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "diagram" and args.coverage is not None:
+        from bot.convo.coverage import draw
+
+        return draw(args.coverage, args.flow)
     if args.command == "diagram":
         from bot.diagram import FLOWS, mermaid
 
@@ -92,10 +102,15 @@ def _run_telegram(settings: Settings) -> int:
 
     from bot.app import build_application
     from bot.clock import SystemClock
+    from storage.writer_lock import DatabaseInUse
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every poll (with the token)
     app = build_application(settings, clock=SystemClock())
-    app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    try:
+        app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    except DatabaseInUse as exc:  # another bot runs on this SQLite file
+        print(f"complaint-desk: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -18,9 +18,16 @@ class Settings(BaseSettings):
     COMPLAINT_DESK_CATALOG  a rules catalog replacing the shipped one
     OPERATOR_IDS         comma-separated Telegram user ids of the operators
     DEFAULT_LANGUAGE     zh-CN or en, for people whose Telegram language is neither
+    TELEGRAM_API_BASE_URL / TELEGRAM_API_FILE_URL  the Bot API's address (a self-hosted server)
+    WEBHOOK_*            `complaint-desk serve` (bot/serve.py)
+
+    A `.env` file in the working directory is read too (the environment wins); every setting
+    with its default is listed in bot/deploy/env.example.
     """
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, env_file=".env", env_file_encoding="utf-8"
+    )
 
     telegram_bot_token: SecretStr | None = None
     database: Path = Field(
@@ -41,6 +48,20 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(default=25.0, gt=0, le=30)
     broadcast_batch: int = Field(default=20, ge=1, le=100)
 
+    # The Bot API's address: PTB appends the token (or replaces `{token}`).
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_api_file_url: str = "https://api.telegram.org/file/bot"
+    # `complaint-desk serve`: where Telegram posts (WEBHOOK_URL, the public https base; the
+    # secret path is added), the secret it sends back in a header, what the server binds to.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    allowed_updates: tuple[str, ...] = ("message", "callback_query")
+    # Polling (`complaint-desk run`): the long poll's length in seconds.
+    poll_timeout: int = Field(default=30, ge=0, le=50)
+
     @field_validator("operator_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -48,6 +69,13 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("allowed_updates", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return tuple(part for part in value.replace(" ", "").split(",") if part)
         return value
 
     @field_validator("default_language")

@@ -11,14 +11,22 @@ from typing import Any
 
 from transitions.extensions import GraphMachine
 
-from flows import broadcast, filing, lifecycle, revoke
+from flows import broadcast_compose, filing_machine, filing_model, lifecycle, revoke
 from flows.records import Stage
 
 FLOWS: dict[str, tuple[type[Enum], Enum, list[dict[str, Any]]]] = {
-    "filing": (filing.S, filing.S.IDLE, filing.TRANSITIONS),
+    "filing": (
+        filing_model.FilingState,
+        filing_model.FilingState.IDLE,
+        filing_machine.TRANSITIONS,
+    ),
     "lifecycle": (Stage, Stage.PENDING, lifecycle.TRANSITIONS),
-    "revocation": (revoke.R, revoke.R.REASON, revoke.TRANSITIONS),
-    "broadcast": (broadcast.B, broadcast.B.TEXT, broadcast.TRANSITIONS),
+    "revocation": (revoke.RequestState, revoke.RequestState.REASON, revoke.TRANSITIONS),
+    "broadcast": (
+        broadcast_compose.ComposeState,
+        broadcast_compose.ComposeState.TEXT,
+        broadcast_compose.TRANSITIONS,
+    ),
 }
 
 

@@ -14,6 +14,10 @@ input can never inject markup. A parameter that is a mapping keyed by language (
 language being rendered. Numbers are passed through unchanged so format specs such as
 `{count:d}` keep working.
 
+Plural forms (gettext's `msgid_plural` / `msgstr[N]`, read by babel): the form is chosen by the
+parameter `n` with the file's `Plural-Forms` header (en: `nplurals=2; plural=(n != 1);`, zh-CN:
+`nplurals=1; plural=0;`), so "1 photo" / "2 photos" and "1 张照片" / "2 张照片" are one key.
+
 `pattern()` / `matches()` recognise a bot message by its key. Telegram delivers a message's text
 to clients (and to our tests and the simulator) WITHOUT the HTML tags and with entities decoded,
 so the pattern is built from what the user sees: tags are stripped from the template, entities
@@ -24,10 +28,11 @@ DOTALL, full-match, and tolerant of leading/trailing whitespace (Telegram trims 
 
 from __future__ import annotations
 
+import gettext
 import html
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from numbers import Number
 from pathlib import Path
 
@@ -83,7 +88,11 @@ def _fields(template: str, where: str) -> list[tuple[str, str | None, str | None
     return out
 
 
-def _read_file(path: Path) -> dict[str, str]:
+PluralRule = Callable[[int], int]
+Text = str | tuple[str, ...]  # one text, or the plural forms of one
+
+
+def _read_file(path: Path) -> tuple[dict[str, Text], PluralRule | None]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -98,14 +107,25 @@ def _read_file(path: Path) -> dict[str, str]:
         catalog = read_po(raw.splitlines(keepends=True), charset="utf-8", abort_invalid=True)
     except Exception as exc:  # babel raises its own PoFileError and plain ValueErrors
         raise I18nError(f"{path}: not a valid .po file: {exc}") from None
-    messages: dict[str, str] = {}
+    messages: dict[str, Text] = {}
     for message in catalog:
-        if not message.id or not isinstance(message.id, str):
-            continue  # the header, or a plural entry (not used by the desk)
+        if not message.id:
+            continue  # the header
+        if not isinstance(message.id, str):  # plural forms: the key is the singular msgid
+            strings = message.string
+            forms = tuple(strings) if isinstance(strings, tuple | list) else ()
+            if forms and all(forms):
+                for form in forms:
+                    _fields(form, f"{path}: {message.id[0]}")
+                messages[message.id[0]] = forms
+            continue
         if isinstance(message.string, str) and message.string:
             _fields(message.string, f"{path}: {message.id}")
             messages[message.id] = message.string
-    return messages
+    rule: PluralRule | None = None
+    if "Plural-Forms" in raw.decode("utf-8", errors="replace"):
+        rule = gettext.c2py(catalog.plural_expr)
+    return messages, rule
 
 
 def plain(text: str) -> str:
@@ -120,12 +140,17 @@ class Markup(str):
 class Translator:
     """All message catalogs, loaded once at start-up. Immutable after `load`."""
 
-    def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(
+        self,
+        messages: Mapping[str, Mapping[str, Text]],
+        plural_rules: Mapping[str, PluralRule] | None = None,
+    ) -> None:
         known = [lang for lang in SUPPORTED if lang in messages]
         others = sorted(lang for lang in messages if lang not in SUPPORTED)
         self.languages: tuple[str, ...] = (*known, *others)
         self._messages = {lang: dict(messages[lang]) for lang in self.languages}
-        self._patterns: dict[tuple[str, str], re.Pattern[str]] = {}
+        self._plural_rules = dict(plural_rules or {})
+        self._patterns: dict[tuple[str, str, int], re.Pattern[str]] = {}
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Translator:
@@ -133,23 +158,29 @@ class Translator:
         root = directory or DEFAULT_LOCALES
         if not root.is_dir():
             raise I18nError(f"{root}: no such locales directory")
-        messages: dict[str, dict[str, str]] = {}
+        messages: dict[str, dict[str, Text]] = {}
+        rules: dict[str, PluralRule] = {}
         for folder in sorted(p for p in root.iterdir() if p.is_dir()):
             files = sorted(folder.glob("*.po"))
             if not files:
                 continue
-            merged: dict[str, str] = {}
+            merged: dict[str, Text] = {}
             origin: dict[str, Path] = {}
             for path in files:
-                for key, text in _read_file(path).items():
+                texts, rule = _read_file(path)
+                for key, text in texts.items():
                     if key in merged:
                         raise I18nError(f"duplicate key {key!r} in {origin[key]} and {path}")
                     merged[key] = text
                     origin[key] = path
+                    if isinstance(text, tuple) and rule is None:
+                        raise I18nError(f"{path}: {key} has plural forms but no Plural-Forms")
+                if rule is not None:
+                    rules[_language_of(folder.name)] = rule
             messages[_language_of(folder.name)] = merged
         if not messages:
             raise I18nError(f"{root}: no message catalogs (*.po) found")
-        return cls(messages)
+        return cls(messages, rules)
 
     def keys(self, language: str) -> frozenset[str]:
         return frozenset(self._messages.get(language, {}))
@@ -157,16 +188,28 @@ class Translator:
     def has(self, language: str, key: str) -> bool:
         return key in self._messages.get(language, {})
 
-    def template(self, language: str, key: str) -> str:
-        """The raw template (Telegram HTML with `{param}` placeholders)."""
+    def forms(self, language: str, key: str) -> tuple[str, ...]:
+        """Every form of a message: one, or its plural forms (in the file's order)."""
         try:
-            return self._messages[language][key]
+            text = self._messages[language][key]
         except KeyError:
             raise MissingMessage(key, language) from None
+        return text if isinstance(text, tuple) else (text,)
+
+    def template(self, language: str, key: str, n: object = None) -> str:
+        """The raw template (Telegram HTML with `{param}` placeholders); for a message with
+        plural forms, the form for the count `n` (the last form when `n` is not a number)."""
+        forms = self.forms(language, key)
+        if len(forms) == 1:
+            return forms[0]
+        if not isinstance(n, int) or isinstance(n, bool):
+            return forms[-1]
+        return forms[min(self._plural_rules[language](abs(n)), len(forms) - 1)]
 
     def text(self, language: str, key: str, **params: object) -> str:
-        """Render `key` in `language`: Telegram HTML, every parameter value HTML-escaped."""
-        template = self.template(language, key)
+        """Render `key` in `language`: Telegram HTML, every parameter value HTML-escaped.
+        A message with plural forms takes the form for the parameter `n`."""
+        template = self.template(language, key, params.get("n"))
         values = {name: self._value(language, value) for name, value in params.items()}
         try:
             return template.format_map(values)
@@ -185,12 +228,15 @@ class Translator:
             return value  # cannot contain markup; keeps `{n:d}` working
         return html.escape(str(value))
 
-    def pattern(self, language: str, key: str) -> re.Pattern[str]:
-        """A regex matching any rendering of `key` as the user sees it (tags stripped)."""
-        cached = self._patterns.get((language, key))
+    def pattern(self, language: str, key: str, form: int = -1) -> re.Pattern[str]:
+        """A regex matching any rendering of `key` as the user sees it (tags stripped); for a
+        message with plural forms, of one form (default: the last)."""
+        forms = self.forms(language, key)
+        form = form % len(forms)
+        cached = self._patterns.get((language, key, form))
         if cached is not None:
             return cached
-        visible = _TAG.sub("", self.template(language, key))
+        visible = _TAG.sub("", forms[form])
         regex = [r"\s*"]
         named: set[str] = set()
         for literal, name, _spec in _fields(visible, f"{language}: {key}"):
@@ -204,12 +250,13 @@ class Translator:
                 regex.append(f"(?P<{name}>.*?)")
         regex.append(r"\s*")
         compiled = re.compile("".join(regex), re.DOTALL)
-        self._patterns[(language, key)] = compiled
+        self._patterns[(language, key, form)] = compiled
         return compiled
 
     def matches(self, language: str, key: str, text: str) -> bool:
         """Whether `text` (as Telegram delivers it, without tags) is a rendering of `key`."""
-        return self.pattern(language, key).fullmatch(text) is not None
+        forms = range(len(self.forms(language, key)))
+        return any(self.pattern(language, key, f).fullmatch(text) is not None for f in forms)
 
     def missing(self) -> dict[str, set[str]]:
         """Language -> keys some other language has but this one lacks (only non-empty sets)."""

@@ -6,22 +6,29 @@ the user's language, sent with parse_mode HTML (parameters are escaped by the tr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from telegram import Bot, CallbackQuery
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 
+from bot.clock import Clock, SystemClock
 from bot.i18n import Markup, Translator, plain
+from bot.sending import Persist
 from bot.transport import Keyboard, call, inline_keyboard
 from flows import callback
 from flows.replies import Button, Lines, Outcome, Ref, Reply
 
+log = logging.getLogger("complaint_desk.render")
+
 
 class Renderer:
-    def __init__(self, translator: Translator) -> None:
+    def __init__(self, translator: Translator, clock: Clock | None = None) -> None:
         self.tr = translator
+        self.persist = Persist(clock or SystemClock())
 
     def text(self, language: str, key: str, params: Mapping[str, Any]) -> str:
         return self.tr.text(language, key, **self._params(language, params))
@@ -48,38 +55,53 @@ class Renderer:
             for row in rows
         )
 
-    async def deliver(
+    async def reply(
         self, bot: Bot, chat_id: int, outcome: Outcome, query: CallbackQuery | None = None
     ) -> None:
-        """Answer the tap (always: Telegram shows a spinner until answered), then send replies.
+        """Answer the tap (once: Telegram shows a spinner until answered), then send replies.
 
-        Every call goes through bot/transport.py: nothing here reads Telegram's answers.
+        Every call is retried until it is done (bot/sending.py). One reply that still fails does
+        not stop the ones after it; the first such failure is raised at the end, so the error
+        handler's apology comes after everything that could be delivered.
         """
         lang = outcome.language
         if outcome.duplicate:  # handled before: its replies went out then; only stop a spinner
             if query is not None:
-                answer = call(bot, "answerCallbackQuery", {"callback_query_id": query.id})
-                await _ignore_bad_request(answer, "query is too old")
+                await self._answer(bot, query, None, False)
             return
         if query is not None:
             notice = outcome.notice
             text = plain(self.text(lang, notice.key, notice.params)) if notice else None
-            await call(
-                bot,
-                "answerCallbackQuery",
-                {
-                    "callback_query_id": query.id,
-                    "text": text,
-                    "show_alert": bool(notice and notice.alert),
-                },
-            )
+            await self._answer(bot, query, text, bool(notice and notice.alert))
         edited = False
+        failed: Exception | None = None
         for reply in outcome.replies:
-            edited |= await self._send(bot, chat_id, reply, outcome, query)
+            try:
+                edited |= await self._send(bot, chat_id, reply, outcome, query)
+            except Forbidden:
+                raise  # they blocked the bot: nothing after this can arrive either
+            except Exception as error:
+                log.error("reply %s to %s failed: %s", reply.key, chat_id, type(error).__name__)
+                failed = failed or error
         if query is not None and outcome.replies and not edited and query.message is not None:
             # The tapped prompt is answered: drop its buttons so the chat reads cleanly.
             remove = {"chat_id": chat_id, "message_id": query.message.message_id}
-            await _ignore_unmodified(call(bot, "editMessageReplyMarkup", remove))
+            await self.persist(
+                lambda: _ignore_unmodified(call(bot, "editMessageReplyMarkup", remove)),
+                "drop buttons",
+            )
+        if failed is not None:
+            raise failed
+
+    async def _answer(self, bot: Bot, query: CallbackQuery, text: str | None, alert: bool) -> None:
+        # A retry after an answer that did arrive gets "query is too old": it is answered.
+        params = {"callback_query_id": query.id, "text": text, "show_alert": alert}
+        await self.persist(
+            lambda: _ignore_bad_request(
+                call(bot, "answerCallbackQuery", params), "query is too old"
+            ),
+            "answerCallbackQuery",
+        )
 
     async def _send(
         self, bot: Bot, chat_id: int, reply: Reply, outcome: Outcome, query: CallbackQuery | None
@@ -89,24 +111,28 @@ class Renderer:
         html = {"parse_mode": ParseMode.HTML, "reply_markup": markup}
         if reply.edit and query is not None and query.message is not None:
             where = {"chat_id": chat_id, "message_id": query.message.message_id}
-            await _ignore_unmodified(call(bot, "editMessageText", {**where, "text": text, **html}))
+            edit = {**where, "text": text, **html}
+            await self.persist(
+                lambda: _ignore_unmodified(call(bot, "editMessageText", edit)), "editMessageText"
+            )
             return True
         if reply.photo is not None:
-            photo = {"chat_id": chat_id, "photo": reply.photo, "caption": text or None}
-            await call(bot, "sendPhoto", {**photo, **html})
+            photo = {"chat_id": chat_id, "photo": reply.photo, "caption": text or None, **html}
+            await self.persist(partial(call, bot, "sendPhoto", photo), "photo")
             return False
-        await call(bot, "sendMessage", {"chat_id": chat_id, "text": text, **html})
+        message = {"chat_id": chat_id, "text": text, **html}
+        await self.persist(partial(call, bot, "sendMessage", message), "sendMessage")
         return False
 
 
-async def _ignore_unmodified(call: Any) -> None:
-    await _ignore_bad_request(call, "not modified")
+async def _ignore_unmodified(request: Any) -> None:
+    await _ignore_bad_request(request, "not modified")
 
 
-async def _ignore_bad_request(call: Any, reason: str) -> None:
+async def _ignore_bad_request(request: Any, reason: str) -> None:
     """Await a Bot API call, treating one expected BadRequest as success."""
     try:
-        await call
+        await request
     except BadRequest as exc:
         if reason not in exc.message.lower():
             raise

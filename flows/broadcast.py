@@ -1,12 +1,5 @@
-"""Operator broadcasts: compose, preview, confirm; pause, resume, cancel; the reports.
-
-Composing is a task (`Task(flow="broadcast")`) on its own shared machine, like
-`flows.revoke`: text (or a photo with a caption) -> audience (everyone / by language / with
-an open complaint / with an open complaint of a type) -> preview -> confirm. The preview shows
-the message exactly as recipients will see it and the exact number of recipients right now
-(`tx.audience_count`). Nothing is sent before the confirmation; confirming writes the
-broadcast and its whole delivery ledger (one pending row per recipient) in the same
-transaction that ends the task. Sending is `bot.broadcaster`'s job.
+"""Operator broadcasts: /broadcast starts composing (`flows.broadcast_compose`: text, audience,
+preview, confirm); pause, resume, cancel; the reports.
 
 The text is the operator's own, sent to every recipient as it was typed, in plain text (no
 parse mode: nothing in it is taken as markup, and formatting the operator applied in their
@@ -16,224 +9,27 @@ text, 1024 for a photo's caption (Telegram's, counted in UTF-16 units as Telegra
 Pause, resume and cancel are stateless buttons (scope "b", `b:pause:<id>`) on the operator's
 status message: each tap asks again whether the sender is an operator and what the broadcast's
 status is now. /broadcasts lists the recent broadcasts with their reports. Everything here is
-operator-only (`step.refuse_non_operator`).
+operator-only (`ctx.refuse_non_operator`).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import Enum
-from typing import Any, cast
+from typing import Any
 
-from transitions import EventData
-
+from flows import conversation, task
+from flows.broadcast_compose import FLOW, audience
 from flows.catalog import Catalog
-from flows.events import Command, Event, Forward, Media, MediaKind, Tap, Text, Unsupported
-from flows.language import SUPPORTED
-from flows.records import (
-    Broadcast,
-    BroadcastStatus,
-    DeliveryState,
-    Segment,
-    SegmentKind,
-    Task,
-)
+from flows.context import Context
+from flows.events import Command, Tap, Text
+from flows.records import Broadcast, BroadcastStatus, DeliveryState
+from flows.registry import Feature
 from flows.replies import Button, Lines, Ref, Reply
-from flows.step import Step
-from flows.task import (
-    BACK,
-    CANCEL,
-    TaskFlow,
-    TaskModel,
-    cancel_with,
-    drive,
-    invalid_choice,
-    submit,
-    task_machine,
-)
 from flows.timefmt import at, span
 
-FLOW = "broadcast"
 SCOPE = "b"
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
 LIST_SIZE = 10
 SNIPPET = 40  # characters of the text shown in /broadcasts
-
-
-class B(Enum):
-    TEXT = "text"
-    AUDIENCE = "audience"
-    LANGUAGE = "language"
-    TYPE = "type"
-    PREVIEW = "preview"
-
-
-BUTTONS = frozenset({"audience", "language", "type", "back", "confirm", "cancel"})
-AUDIENCES = tuple(kind.value for kind in SegmentKind)
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-class ComposeModel(TaskModel):
-    __slots__ = ("catalog",)
-
-    def __init__(self, task: Task, catalog: Catalog) -> None:
-        super().__init__(task, B)
-        self.catalog = catalog
-
-
-def _m(ev: EventData) -> ComposeModel:
-    return cast(ComposeModel, ev.model)
-
-
-def content_problem(ev: EventData) -> Reply | None:
-    text, photo = ev.kwargs.get("text"), ev.kwargs.get("photo")
-    if text is None:
-        return Reply("broadcast.text_or_photo")
-    limit = MAX_CAPTION if photo else MAX_TEXT
-    if not photo and not str(text).strip():
-        return Reply("broadcast.text_empty")
-    if utf16_len(str(text)) > limit:
-        key = "broadcast.caption_too_long" if photo else "broadcast.text_too_long"
-        return Reply(key, {"limit": limit, "length": utf16_len(str(text))})
-    return None
-
-
-def content_ok(ev: EventData) -> bool:
-    return content_problem(ev) is None
-
-
-def set_content(ev: EventData) -> None:
-    m = _m(ev)
-    m.data.update(text=str(ev.kwargs["text"]), photo=ev.kwargs.get("photo"))
-
-
-def content_rejected(ev: EventData) -> None:
-    problem = content_problem(ev)
-    assert problem is not None
-    _m(ev).replies.append(problem)
-
-
-def _arg(ev: EventData) -> str:
-    return str(ev.kwargs.get("arg", ""))
-
-
-def is_audience(kind: str) -> Any:
-    def guard(ev: EventData) -> bool:
-        return _arg(ev) == kind
-
-    guard.__name__ = f"audience_{kind}"  # how the diagram names it
-    return guard
-
-
-def valid_language(ev: EventData) -> bool:
-    return _arg(ev) in SUPPORTED
-
-
-def valid_type(ev: EventData) -> bool:
-    return _m(ev).catalog.type(_arg(ev)) is not None
-
-
-def set_segment(ev: EventData) -> None:
-    m, arg = _m(ev), _arg(ev)
-    if ev.event.name == "audience":
-        m.data.update(segment=arg, value="")
-    else:  # language or type: the value of the audience chosen before
-        m.data["value"] = arg
-
-
-cancel = cancel_with("task.broadcast")
-
-
-TEXT, AUDIENCE, LANGUAGE, TYPE, PREVIEW = B
-_ALL, _LANG, _OPEN, _TYPE = (is_audience(k) for k in AUDIENCES)
-TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "content", "source": TEXT, "dest": AUDIENCE, "conditions": content_ok, "before": set_content},  # noqa: E501
-    {"trigger": "content", "source": TEXT, "dest": None, "after": content_rejected},
-    {"trigger": "audience", "source": AUDIENCE, "dest": PREVIEW, "conditions": _ALL, "before": set_segment},  # noqa: E501
-    {"trigger": "audience", "source": AUDIENCE, "dest": LANGUAGE, "conditions": _LANG, "before": set_segment},  # noqa: E501
-    {"trigger": "audience", "source": AUDIENCE, "dest": PREVIEW, "conditions": _OPEN, "before": set_segment},  # noqa: E501
-    {"trigger": "audience", "source": AUDIENCE, "dest": TYPE, "conditions": _TYPE, "before": set_segment},  # noqa: E501
-    {"trigger": "audience", "source": AUDIENCE, "dest": None, "after": invalid_choice},
-    {"trigger": "language", "source": LANGUAGE, "dest": PREVIEW, "conditions": valid_language, "before": set_segment},  # noqa: E501
-    {"trigger": "language", "source": LANGUAGE, "dest": None, "after": invalid_choice},
-    {"trigger": "type", "source": TYPE, "dest": PREVIEW, "conditions": valid_type, "before": set_segment},  # noqa: E501
-    {"trigger": "type", "source": TYPE, "dest": None, "after": invalid_choice},
-    {"trigger": "back", "source": AUDIENCE, "dest": TEXT},
-    {"trigger": "back", "source": [LANGUAGE, TYPE, PREVIEW], "dest": AUDIENCE},
-    {"trigger": "confirm", "source": PREVIEW, "dest": None, "after": submit},
-    {"trigger": "cancel", "source": list(B), "dest": None, "after": cancel},
-]  # fmt: skip
-
-MACHINE = task_machine(B, TRANSITIONS)
-
-
-# -- views ---------------------------------------------------------------------------------
-
-
-def segment_of(data: dict[str, Any]) -> Segment:
-    return Segment(kind=SegmentKind(data["segment"]), value=str(data.get("value", "")))
-
-
-def audience(catalog: Catalog, segment: Segment) -> Ref:
-    """Who a segment is, as a message ("everyone", "users writing in English"...)."""
-    if segment.kind is SegmentKind.LANGUAGE:
-        return Ref(
-            "broadcast.audience.language", {"name": Ref(f"broadcast.language.{segment.value}")}
-        )
-    if segment.kind is SegmentKind.OPEN_TYPE:
-        ctype = catalog.type(segment.value)
-        title = ctype.title.as_dict() if ctype else {lang: segment.value for lang in SUPPORTED}
-        return Ref("broadcast.audience.open_type", {"type": title})
-    return Ref(f"broadcast.audience.{segment.kind.value}")
-
-
-def body(text: str, photo: str | None) -> Reply:
-    """The broadcast exactly as recipients see it (its text escaped, so shown as typed)."""
-    return Reply("broadcast.body", {"text": text}, photo=photo)
-
-
-def question(step: Step, task: Task) -> list[Reply]:
-    """What the task's current state asks (the preview is three messages)."""
-    state = B(task.state)
-    if state is B.TEXT:
-        return [Reply("broadcast.ask_text", buttons=((CANCEL,),))]
-    if state is B.AUDIENCE:
-        rows = tuple((Button(f"broadcast.button.{k}", "audience", k),) for k in AUDIENCES)
-        return [Reply("broadcast.ask_audience", buttons=(*rows, (BACK, CANCEL)))]
-    if state is B.LANGUAGE:
-        languages = tuple(
-            Button(f"broadcast.language.{lang}", "language", lang) for lang in SUPPORTED
-        )
-        return [Reply("broadcast.ask_language", buttons=(languages, (BACK, CANCEL)))]
-    if state is B.TYPE:
-        rows = tuple(
-            (Button("broadcast.button.type", "type", t.id, {"type": t.title.as_dict()}),)
-            for t in step.catalog.types
-        )
-        return [Reply("broadcast.ask_type", buttons=(*rows, (BACK, CANCEL)))]
-    segment = segment_of(task.data)
-    count = step.tx.audience_count(segment)
-    who = audience(step.catalog, segment)
-    send = (Button("broadcast.button.send", "confirm", params={"count": count}),)
-    return [
-        Reply("broadcast.preview", {"count": count, "audience": who}),
-        body(str(task.data["text"]), task.data.get("photo")),
-        Reply(
-            "broadcast.confirm" if count else "broadcast.nobody",
-            {"count": count, "audience": who},
-            buttons=((send,) if count else ()) + ((BACK, CANCEL),),
-        ),
-    ]
-
-
-def prompt(step: Step) -> None:
-    assert step.user.task is not None
-    for reply in question(step, step.user.task):
-        step.reply(reply)
 
 
 def _status_buttons(b: Broadcast) -> tuple[tuple[Button, ...], ...]:
@@ -292,35 +88,34 @@ def status_view(
 # -- commands --------------------------------------------------------------------------------
 
 
-def command(step: Step, cmd: Command) -> None:
+def command(ctx: Context, cmd: Command) -> None:
     """/broadcast [text]: start composing (the text may come with the command)."""
-    if step.refuse_non_operator("/broadcast"):
+    if ctx.refuse_non_operator("/broadcast"):
         return
-    open_task = step.user.task
-    if open_task is not None and open_task.flow != FLOW:
-        step.reply(Reply("broadcast.finish_task_first", {"step": Ref(f"task.{open_task.flow}")}))
+    open_task = ctx.user.task
+    if open_task is not None and open_task.flow != FLOW.name:
+        ctx.reply(Reply("broadcast.finish_task_first", {"step": Ref(f"task.{open_task.flow}")}))
         return
-    step.set_task(Task(flow=FLOW, state=B.TEXT.value))
-    if cmd.args.strip():
-        on_event(step, Text(cmd.args.strip()))
-        return
-    prompt(step)
+    text = cmd.args.strip()
+    task.start(ctx, FLOW, {}, asking=not text)
+    if text:
+        conversation.drive(ctx, FLOW, Text(text))
 
 
-def list_command(step: Step, cmd: Command) -> None:
+def list_command(ctx: Context, cmd: Command) -> None:
     """/broadcasts: the most recent broadcasts, each with its report."""
-    if step.refuse_non_operator("/broadcasts"):
+    if ctx.refuse_non_operator("/broadcasts"):
         return
-    recent = step.tx.list_broadcasts(LIST_SIZE)
+    recent = ctx.tx.list_broadcasts(LIST_SIZE)
     if not recent:
-        step.reply(Reply("broadcast.list_empty"))
+        ctx.reply(Reply("broadcast.list_empty"))
         return
-    items = tuple(_list_item(step, b) for b in recent)
-    step.reply(Reply("broadcast.list", {"count": len(items), "items": Lines(items)}))
+    items = tuple(_list_item(ctx, b) for b in recent)
+    ctx.reply(Reply("broadcast.list", {"count": len(items), "items": Lines(items)}))
 
 
-def _list_item(step: Step, b: Broadcast) -> Ref:
-    counts = step.tx.delivery_counts(b.id or 0)
+def _list_item(ctx: Context, b: Broadcast) -> Ref:
+    counts = ctx.tx.delivery_counts(b.id or 0)
     text = b.text.replace("\n", " ")
     snippet = text if len(text) <= SNIPPET else text[: SNIPPET - 1] + "…"
     return Ref(
@@ -329,7 +124,7 @@ def _list_item(step: Step, b: Broadcast) -> Ref:
             "id": b.id,
             "at": at(b.created_at),
             "status": Ref(f"broadcast.status.{b.status.value}"),
-            "audience": audience(step.catalog, b.segment),
+            "audience": audience(ctx.catalog, b.segment),
             "photo": Ref("broadcast.with_photo") if b.photo_file_id else "",
             "text": snippet,
             "total": b.total,
@@ -340,73 +135,6 @@ def _list_item(step: Step, b: Broadcast) -> Ref:
             "unsent": counts[DeliveryState.PENDING] + counts[DeliveryState.SENDING],
         },
     )
-
-
-# -- the compose task ------------------------------------------------------------------------
-
-
-def on_event(step: Step, event: Event) -> None:
-    """An event while the operator composes a broadcast."""
-    if step.refuse_non_operator(f"task {FLOW}"):
-        step.set_task(None)
-        return
-    drive(step, TASK, event)
-
-
-def _invalid(step: Step, event: Event) -> None:
-    if isinstance(event, Tap):
-        step.notice("errors.button_invalid", alert=True)
-    else:
-        step.reply(Reply("broadcast.use_buttons"))
-        prompt(step)
-
-
-def _trigger(step: Step, event: Event) -> tuple[str | None, dict[str, Any]]:
-    if isinstance(event, Command):
-        return ("repeat", {}) if event.name == "repeat" else (None, {})
-    if isinstance(event, Tap):
-        return (event.action, {"arg": event.arg}) if event.action in BUTTONS else (None, {})
-    if isinstance(event, Text):
-        return "content", {"text": event.text}
-    if isinstance(event, Media) and event.kind is MediaKind.PHOTO:
-        return "content", {"text": event.caption or "", "photo": event.file_id}
-    if isinstance(event, Media | Forward | Unsupported):
-        return "content", {}  # refused: only a text or a photo can be broadcast
-    return None, {}
-
-
-TASK = TaskFlow(
-    machine=MACHINE,
-    states=B,
-    trigger=_trigger,
-    question=question,
-    model=lambda step, task: ComposeModel(task, step.catalog),
-    on_invalid=_invalid,
-    on_submit=lambda step, task: _confirm(step, task),
-)
-
-
-def _confirm(step: Step, task: Task) -> None:
-    """Write the broadcast and its ledger; the broadcaster picks it up after the commit."""
-    segment = segment_of(task.data)
-    if step.tx.audience_count(segment) == 0:
-        step.reply(
-            Reply("broadcast.nobody", {"count": 0, "audience": audience(step.catalog, segment)})
-        )
-        return
-    created = step.tx.create_broadcast(
-        Broadcast(
-            operator_id=step.user.user_id,
-            text=str(task.data["text"]),
-            photo_file_id=task.data.get("photo"),
-            segment=segment,
-            created_at=step.now,
-        )
-    )
-    step.set_task(None)
-    step.audit("broadcast", f"B{created.id}", f"{segment.kind.value}:{segment.value}")
-    step.event("broadcast.created", id=created.id, total=created.total)
-    step.reply(Reply("broadcast.started", {"id": created.id, "count": created.total}))
 
 
 # -- pause, resume, cancel -------------------------------------------------------------------
@@ -421,21 +149,29 @@ _MOVES: dict[str, tuple[BroadcastStatus, frozenset[BroadcastStatus]]] = {
 }
 
 
-def on_tap(step: Step, tap: Tap) -> None:
+def on_tap(ctx: Context, tap: Tap) -> None:
     """Every "b:" button. A non-operator is refused before anything is looked up."""
-    if step.refuse_non_operator(tap.raw or f"{SCOPE}:{tap.action}:{tap.arg}"):
+    if ctx.refuse_non_operator(tap.raw or f"{SCOPE}:{tap.action}:{tap.arg}"):
         return
     move = _MOVES.get(tap.action)
-    b = step.tx.get_broadcast(int(tap.arg)) if tap.arg.isdigit() else None
+    b = ctx.tx.get_broadcast(int(tap.arg)) if tap.arg.isdigit() else None
     if move is None or b is None or b.id is None:
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
         return
     status, allowed = move
-    if not step.tx.set_broadcast_status(b.id, status, step.now, allowed):
-        step.notice("broadcast.cannot", alert=True, status=Ref(f"broadcast.status.{b.status}"))
+    if not ctx.tx.set_broadcast_status(b.id, status, ctx.now, allowed):
+        ctx.notice("broadcast.cannot", alert=True, status=Ref(f"broadcast.status.{b.status}"))
     else:
-        b = step.tx.get_broadcast(b.id) or b
-        step.notice(f"broadcast.done_{tap.action}")
-        step.audit(f"broadcast_{tap.action}", f"B{b.id}")
-        step.event(f"broadcast.{status.value}", id=b.id)
-    step.reply(status_view(step.catalog, b, step.tx.delivery_counts(b.id or 0), edit=True))
+        b = ctx.tx.get_broadcast(b.id) or b
+        ctx.notice(f"broadcast.done_{tap.action}")
+        ctx.audit(f"broadcast_{tap.action}", f"B{b.id}")
+        ctx.event(f"broadcast.{status.value}", id=b.id)
+    ctx.reply(status_view(ctx.catalog, b, ctx.tx.delivery_counts(b.id or 0), edit=True))
+
+
+FEATURE = Feature(
+    commands={"broadcast": command, "broadcasts": list_command},
+    scope=SCOPE,
+    on_tap=on_tap,
+    flows=(FLOW,),
+)

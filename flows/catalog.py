@@ -112,9 +112,10 @@ class Revocation(_Frozen):
     window_working_days: int | None = Field(default=None, gt=0)
     self_service: bool = False
     rule: Localized  # one sentence shown before submission, e.g. "revocable for 24 h"
-    # Where a refused revocation points: escalation, or (for judicial and police matters) the
-    # legal route: a lawyer's letter to the internet court asking for a correction.
-    refused_next: Literal["escalate", "legal_route"] = "escalate"
+    # Where a refused revocation points: customer service ("misreported complaint + number"),
+    # escalation outside the platform, or (for judicial and police matters) the legal route: a
+    # lawyer's letter to the internet court asking for a correction.
+    refused_next: Literal["customer_service", "escalate", "legal_route"] = "customer_service"
 
     @model_validator(mode="after")
     def _window(self) -> Self:

@@ -2,69 +2,39 @@
 
 `Desk.handle(tx, inbound, now)` is called by the storage layer inside one write transaction
 (one thread hop): it records the update id (a redelivered update stops here), loads the user's
-row, routes the event to its handler, saves the row with a version check, and returns an
-`Outcome` whose replies the adapter sends only after the transaction committed.
+row, routes the event, saves the row with a version check, and returns an `Outcome` whose
+replies the adapter sends only after the transaction committed.
 
-Routing, in order:
-- a command goes to its handler (`COMMANDS`); /start and /cancel belong to the conversation;
-- a stateless button goes to the handler of its scope (`SCOPES`: guide, menu, complaints...);
+Routing, through the `Registry` the feature modules fill (`flows.features`), in order:
+- /start and /cancel go to the open conversation; any other command to its handler;
+- a stateless button goes to the handler of its scope (guide, menu, complaints...);
 - a conversation button (scope "f", checked against the prompt nonce), a text or a file goes
-  to the open task if there is one (`TASKS`), else to the filing flow.
+  to the open conversation: the open task's flow if there is one, else the filing flow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from flows import broadcast, filing, follow, guide, operator, revoke, settings
-from flows.events import Command, Event, Forward, Inbound, Media, Tap, Text, Unsupported
-from flows.filing import Facts, FilingModel, S
+from flows import conversation, task
+from flows.context import Context, Rules
+from flows.events import Command, Event, Inbound, Tap
 from flows.language import resolve_language
 from flows.ports import Tx
 from flows.records import UserRecord
-from flows.replies import DomainEvent, Notice, Outcome, Ref, Reply
-from flows.step import Rules, Step
-
-Handler = Callable[[Step, Event], None]
-TapHandler = Callable[[Step, Tap], None]
-CommandHandler = Callable[[Step, Command], None]
-
-COMMANDS: dict[str, CommandHandler] = {
-    "guide": lambda step, _: step.reply(guide.guide_index()),
-    "help": lambda step, _: step.reply(guide.guide_index()),
-    "language": lambda step, _: step.reply(settings.language_menu()),
-    "settings": lambda step, _: step.reply(settings.settings_menu(step.user)),
-    "mycomplaints": follow.list_command,
-    "queue": operator.queue_command,
-    "open": operator.open_command,
-    "requests": operator.requests_command,
-    "broadcast": broadcast.command,
-    "broadcasts": broadcast.list_command,
-}
-SCOPES: dict[str, TapHandler] = {
-    "g": guide.on_tap,
-    "m": settings.on_tap,
-    "c": follow.on_tap,
-    "o": operator.on_tap,
-    "b": broadcast.on_tap,
-}
-TASKS: dict[str, Handler] = {
-    revoke.FLOW: revoke.on_event,
-    operator.FLOW: operator.on_event,
-    broadcast.FLOW: broadcast.on_event,
-}
-# The commands shown in Telegram's menu, in order.
-MENU_COMMANDS = ("start", "mycomplaints", "guide", "settings", "language", "cancel")
-OPERATOR_COMMANDS = ("queue", "open", "requests", "broadcast", "broadcasts")  # operators' chats
+from flows.registry import CONVERSATION_COMMANDS, CONVERSATION_SCOPE, Registry
+from flows.replies import Outcome, Reply
 
 
 @dataclass(frozen=True)
 class Desk:
-    """The desk's rules plus the engine. Built once at start-up."""
+    """The desk's rules and entry points plus the engine. Built once at start-up."""
 
     rules: Rules
+    registry: Registry
 
     @property
     def default_language(self) -> str:
@@ -76,16 +46,42 @@ class Desk:
             return Outcome(language=self.default_language, duplicate=True)
         stored = tx.load_user(inbound.user.id)
         user = self._refresh(stored, inbound, now)
-        step = Step(tx, now, self.rules, user, Outcome(language=user.language, nonce=user.nonce))
-        route(step, inbound.event)
-        user = step.user
-        if step.nonce_bump:
+        out = Outcome(language=user.language, nonce=user.nonce)
+        ctx = Context(tx, now, self.rules, user, out, task_opener=self._open_task)
+        self.route(ctx, inbound.event)
+        user = ctx.user
+        if ctx.nonce_bump:
             user = user.model_copy(update={"nonce": user.nonce + 1})
         if user != stored:
             saved = user.model_copy(update={"version": user.version + 1, "updated_at": now})
             tx.save_user(saved, expected_version=stored.version if stored else 0)
-        step.out.language, step.out.nonce = user.language, user.nonce
-        return step.out
+        ctx.out.language, ctx.out.nonce = user.language, user.nonce
+        return ctx.out
+
+    def route(self, ctx: Context, event: Event) -> None:
+        registry = self.registry
+        if isinstance(event, Command):
+            handler = registry.commands.get(event.name)
+            if event.name in CONVERSATION_COMMANDS:
+                conversation.drive(ctx, registry.open_flow(ctx.user), event)
+            elif handler is not None:
+                handler(ctx, event)
+            else:
+                ctx.reply(Reply("errors.unknown_command", {"command": event.name}))
+        elif isinstance(event, Tap) and event.scope != CONVERSATION_SCOPE:
+            on_tap = registry.scopes.get(event.scope)
+            if on_tap is None:
+                ctx.notice("errors.button_invalid", alert=True)
+            else:
+                on_tap(ctx, event)
+        elif isinstance(event, Tap) and event.nonce != ctx.user.nonce:
+            stale = event.action in registry.buttons
+            ctx.notice("errors.button_stale" if stale else "errors.button_invalid", alert=True)
+        else:
+            conversation.drive(ctx, registry.open_flow(ctx.user), event)
+
+    def _open_task(self, ctx: Context, flow: str, data: Mapping[str, Any]) -> None:
+        task.start(ctx, self.registry.flows[flow], data)
 
     def _refresh(self, stored: UserRecord | None, inbound: Inbound, now: datetime) -> UserRecord:
         """The user's row; a newcomer gets one, in the language Telegram reports for them."""
@@ -100,153 +96,3 @@ class Desk:
         if stored.blocked_bot:  # they wrote to us: they unblocked the bot
             changes["blocked_bot"] = False
         return stored.model_copy(update=changes) if changes else stored
-
-
-def route(step: Step, event: Event) -> None:
-    task = step.user.task
-    if isinstance(event, Command):
-        if event.name in ("start", "cancel") and task is not None:
-            task_command(step, event)
-        elif event.name in ("start", "cancel"):
-            run_filing(step, event)
-        elif event.name in COMMANDS:
-            COMMANDS[event.name](step, event)
-        else:
-            step.reply(Reply("errors.unknown_command", {"command": event.name}))
-        return
-    if isinstance(event, Tap) and event.scope != "f":
-        handler = SCOPES.get(event.scope)
-        if handler is None:
-            step.notice("errors.button_invalid", alert=True)
-        else:
-            handler(step, event)
-        return
-    if isinstance(event, Tap) and event.nonce != step.user.nonce:
-        is_known = event.action in filing.BUTTON_TRIGGERS or any(
-            event.action in actions for actions in TASK_BUTTONS.values()
-        )
-        step.notice("errors.button_stale" if is_known else "errors.button_invalid", alert=True)
-        return
-    if task is not None:
-        TASKS[task.flow](step, event)
-    else:
-        run_filing(step, event)
-
-
-TASK_BUTTONS: dict[str, frozenset[str]] = {
-    revoke.FLOW: revoke.BUTTONS,
-    operator.FLOW: operator.BUTTONS,
-    broadcast.FLOW: broadcast.BUTTONS,
-}
-
-
-def task_command(step: Step, command: Command) -> None:
-    """/cancel ends the open task (the filing draft stays); /start repeats its question."""
-    task = step.user.task
-    assert task is not None
-    if command.name == "cancel":
-        step.set_task(None)
-        step.reply(Reply("task.cancelled", {"step": Ref(f"task.{task.flow}")}))
-        return
-    step.reply(Reply("task.in_progress", {"step": Ref(f"task.{task.flow}")}))
-    TASKS[task.flow](step, Command("repeat"))
-
-
-# -- the filing flow ---------------------------------------------------------------------------
-
-
-def run_filing(step: Step, event: Event) -> None:
-    user = step.user
-    trigger, kwargs = filing_trigger(step, event)
-    if trigger is None:
-        return
-    facts = filing_facts(step, trigger, kwargs)
-    model = FilingModel(user, step.catalog, step.now, facts)
-    if not filing.fire(model, trigger, **kwargs):
-        out_of_place(step, model, event)
-        return
-    if model.complaint is not None:
-        step.tx.insert_complaint(follow.with_deadlines(model.complaint, step.catalog))
-    state_changed = model.state.value != user.state
-    if state_changed:  # a new step: ask its question (with buttons for the new nonce)
-        model.replies.append(filing.prompt(model))
-    collect(model.replies, step.out)
-    step.update(state=model.state.value, draft=model.draft)
-    step.nonce_bump |= state_changed
-
-
-def filing_trigger(step: Step, event: Event) -> tuple[str | None, dict[str, object]]:
-    """Which trigger an event fires in the user's filing state, with its arguments."""
-    state = S(step.user.state)
-    if isinstance(event, Command):
-        return event.name, {}
-    if isinstance(event, Tap):
-        if event.action not in filing.BUTTON_TRIGGERS:
-            step.notice("errors.button_invalid", alert=True)
-            return None, {}
-        return event.action, {"arg": event.arg}
-    if state is S.COLLECTING_EVIDENCE and isinstance(event, Text | Media | Forward):
-        body = event.text if isinstance(event, Text) else event
-        return "evidence", {"item": filing.evidence_item(body, step.now)}
-    if isinstance(event, Text):
-        return "text", {"text": event.text}
-    return "unsupported", {"event": event}
-
-
-def filing_facts(step: Step, trigger: str, kwargs: dict[str, object]) -> Facts:
-    """Look up what this trigger's guards need: duplicates, and a number when submitting."""
-    user = step.user
-    draft, state = user.draft, S(user.state)
-    if draft is None or draft.type_id is None:
-        return Facts()
-    target: str | None = None
-    if state is S.ENTERING_TARGET and trigger == "text":
-        target = str(kwargs["text"])
-    elif (state, trigger) in ((S.REVIEWING, "submit"), (S.CONFIRMING, "confirm")):
-        target = draft.target
-    if target is None:
-        return Facts()
-    duplicate = step.tx.find_open_complaint(
-        user.user_id, draft.type_id, filing.normalise_target(target)
-    )
-    submitting = trigger == "confirm" or (trigger == "submit" and not user.confirm_twice)
-    number = fresh_number(step) if submitting and duplicate is None else None
-    return Facts(duplicate_of=duplicate, number=number)
-
-
-def fresh_number(step: Step, unused: Callable[[str], bool] | None = None) -> str:
-    """A random number not used yet (by a complaint, unless `unused` says otherwise)."""
-    is_unused = unused or (lambda n: step.tx.get_complaint(n) is None)
-    for _ in range(8):
-        number = step.rules.new_number(step.now)
-        if is_unused(number):
-            return number
-    raise RuntimeError("could not draw an unused number")  # pragma: no cover
-
-
-def out_of_place(step: Step, model: FilingModel, event: Event) -> None:
-    """The event means nothing in this state: say what the step expects; change nothing."""
-    where = Ref(f"filing.step.{model.state.value}")
-    if isinstance(event, Command):
-        step.reply(Reply("errors.command_out_of_place", {"step": where}))
-    elif isinstance(event, Tap):
-        step.notice("errors.button_invalid", alert=True)
-    elif isinstance(event, Unsupported):
-        step.reply(Reply("errors.unsupported", {"step": where}))
-    elif model.state is S.IDLE:
-        step.reply(filing.prompt(model))
-    elif isinstance(event, Text):
-        step.reply(Reply("errors.use_buttons"))
-        step.reply(filing.prompt(model))
-    else:
-        step.reply(Reply("errors.media_not_expected", {"step": where}))
-
-
-def collect(items: list[Reply | Notice | DomainEvent], out: Outcome) -> None:
-    for item in items:
-        if isinstance(item, Reply):
-            out.replies.append(item)
-        elif isinstance(item, Notice):
-            out.notice = item
-        else:
-            out.events.append(item)

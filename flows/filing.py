@@ -1,546 +1,114 @@
-"""The filing conversation: choose a type, read what to prepare, name the target, send evidence,
-describe, review, confirm (twice, by default) and receive a complaint number.
+"""The filing conversation as a `Flow`: its model (`flows.filing_model`), its machine
+(`flows.filing_machine`), what each state asks (`flows.filing_questions`), and what the driver
+needs around them: its state lives in the user's row (`state`, `draft`), texts and files become
+triggers, duplicates and a fresh number are looked up before firing, and a submitted complaint
+is stored with its deadlines.
 
-One `Machine` for the whole process, built once (`MACHINE`), never bound to a model: each update
-builds a throwaway `FilingModel` from the user's row, fires one trigger on it and is discarded.
-Guards are pure predicates over the model and the trigger's keyword arguments; callbacks only
-change the model and append replies. No I/O happens here: what the guards need from the
-database (is this a duplicate? a fresh complaint number) arrives precomputed in `Facts`.
-
-Rows for one trigger and source are tried in order: a guarded row that moves on, then a
-fallback row with `dest=None` that explains what was wrong and keeps the state.
+It is the conversation underneath every task: /start and /cancel belong to it, and a text, a
+file or a conversation button comes here when no task is open.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from enum import Enum
-from typing import Any, cast
+from typing import Any
 
-from transitions import EventData, Machine
+from flows import complaints
+from flows.context import Context
+from flows.conversation import Flow, FlowModel, Trigger
+from flows.events import Event, Forward, Media, Text
+from flows.evidence import evidence_item
+from flows.filing_machine import BUTTONS, MACHINE
+from flows.filing_model import Facts, FilingModel, FilingState
+from flows.filing_questions import prompt
+from flows.records import ComplaintRecord
+from flows.replies import Ref, Reply
 
-from flows.catalog import Catalog, ComplaintType
-from flows.events import Forward, Media
-from flows.records import ComplaintRecord, Draft, EvidenceItem, EvidenceKind, UserRecord
-from flows.replies import Button, DomainEvent, Notice, Ref, Reply
-
-
-class S(Enum):
-    """The filing flow's states; the value is what the user's row stores."""
-
-    IDLE = "idle"
-    CHOOSING_TYPE = "choosing_type"
-    READING_GUIDANCE = "reading_guidance"
-    ENTERING_TARGET = "entering_target"
-    COLLECTING_EVIDENCE = "collecting_evidence"
-    DESCRIBING = "describing"
-    REVIEWING = "reviewing"
-    CONFIRMING = "confirming"
+NAME = "filing"
 
 
-DRAFTING = [s for s in S if s is not S.IDLE]
+def _load(ctx: Context) -> FlowModel:
+    return FilingModel(ctx)
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What the guards need from the database, looked up by the engine before firing."""
-
-    duplicate_of: str | None = None  # number of an open complaint about the same event
-    number: str | None = None  # a fresh, unused complaint number (only when submitting)
-
-
-class FilingModel:
-    """The throwaway machine model for one update."""
-
-    __slots__ = ("catalog", "complaint", "draft", "facts", "now", "replies", "state", "user")
-
-    def __init__(self, user: UserRecord, catalog: Catalog, now: datetime, facts: Facts) -> None:
-        self.user = user
-        self.state = S(user.state)
-        self.draft = user.draft
-        self.catalog = catalog
-        self.now = now
-        self.facts = facts
-        self.replies: list[Reply | Notice | DomainEvent] = []
-        self.complaint: ComplaintRecord | None = None
-
-    @property
-    def ctype(self) -> ComplaintType:
-        ctype = self.catalog.type(self.draft.type_id if self.draft else None)
-        assert ctype is not None, "a draft past the type step always has a known type"
-        return ctype
+def _store(ctx: Context, model: FlowModel) -> bool:
+    """Keep the state and draft; a new state asks a new question (old buttons become stale)."""
+    moved = model.state.value != ctx.user.state
+    ctx.update(state=model.state.value, draft=model.data)
+    ctx.nonce_bump |= moved
+    return bool(moved)
 
 
-def normalise_target(target: str) -> str:
-    """The key duplicates are compared by: case, spaces and a leading @ do not matter."""
-    return "".join(target.split()).casefold().lstrip("@")
+def _trigger(ctx: Context, model: FlowModel, event: Event) -> Trigger:
+    """Which trigger a text or a file fires in the user's filing state, with its arguments."""
+    if model.state is FilingState.COLLECTING_EVIDENCE and isinstance(event, Text | Media | Forward):
+        body = event.text if isinstance(event, Text) else event
+        return "evidence", {"item": evidence_item(body, ctx.now)}
+    if isinstance(event, Text):
+        return "text", {"text": event.text}
+    return None, {}
 
 
-# -- guards ------------------------------------------------------------------------------------
+def _facts(ctx: Context, model: FlowModel, trigger: str, kwargs: dict[str, Any]) -> None:
+    """Look up what this trigger's guards need: duplicates, and a number when submitting."""
+    user, draft, state = ctx.user, ctx.user.draft, model.state
+    if draft is None or draft.type_id is None:
+        return
+    target: str | None = None
+    if state is FilingState.ENTERING_TARGET and trigger == "text":
+        target = str(kwargs["text"])
+    elif (state, trigger) in (
+        (FilingState.REVIEWING, "submit"),
+        (FilingState.CONFIRMING, "confirm"),
+    ):
+        target = draft.target
+    if target is None:
+        return
+    duplicate = ctx.tx.find_open_complaint(
+        user.user_id, draft.type_id, complaints.target_key(target)
+    )
+    submitting = trigger == "confirm" or (trigger == "submit" and not user.confirm_twice)
+    number = complaints.fresh_number(ctx) if submitting and duplicate is None else None
+    model.facts = Facts(duplicate_of=duplicate, number=number)
 
 
-def _m(ev: EventData) -> FilingModel:
-    return cast(FilingModel, ev.model)
+def _where(model: FlowModel) -> Ref:
+    return Ref(f"filing.step.{model.state.value}")
 
 
-def known_type(ev: EventData) -> bool:
-    return _m(ev).catalog.type(ev.kwargs.get("arg")) is not None
-
-
-def editing(ev: EventData) -> bool:
-    draft = _m(ev).draft
-    return draft is not None and draft.editing
-
-
-def target_ok(ev: EventData) -> bool:
-    m = _m(ev)
-    return m.ctype.target.accepts(ev.kwargs["text"]) and m.facts.duplicate_of is None
-
-
-def not_duplicate(ev: EventData) -> bool:
-    return _m(ev).facts.duplicate_of is None
-
-
-def confirm_twice(ev: EventData) -> bool:
-    return _m(ev).user.confirm_twice
-
-
-def evidence_problem(ev: EventData) -> Ref | None:
-    """Why this piece of evidence cannot be taken, or None if it can."""
-    m = _m(ev)
-    rule, limits, draft = m.ctype.evidence, m.catalog.limits, m.draft
-    assert draft is not None
-    item: EvidenceItem = ev.kwargs["item"]
-    if item.kind not in rule.kinds:
-        return Ref("filing.evidence_wrong_kind", {"kinds": kinds_list(rule.kinds)})
-    if len(draft.evidence) >= rule.max_count:
-        return Ref("filing.evidence_full", {"max": rule.max_count})
-    if item.size is not None and item.size > limits.max_file_bytes:
-        return Ref(
-            "filing.evidence_too_big",
-            {"size": _mb(item.size), "limit": _mb(limits.max_file_bytes)},
-        )
-    if item.kind in (EvidenceKind.TEXT, EvidenceKind.FORWARD) and item.file_id is None:
-        if not item.text.strip():
-            return Ref("filing.evidence_empty_text")
-        if len(item.text) > limits.text_record_max:
-            return Ref("filing.evidence_text_too_long", {"max": limits.text_record_max})
-    if item.file_unique_id and any(e.file_unique_id == item.file_unique_id for e in draft.evidence):
-        return Ref("filing.evidence_same_file")
-    return None
-
-
-def evidence_ok(ev: EventData) -> bool:
-    return evidence_problem(ev) is None
-
-
-def enough_evidence(ev: EventData) -> bool:
-    m = _m(ev)
-    assert m.draft is not None
-    return len(m.draft.evidence) >= m.ctype.evidence.min_count
-
-
-def description_ok(ev: EventData) -> bool:
-    limits = _m(ev).catalog.limits
-    return limits.description_min <= len(ev.kwargs["text"].strip()) <= limits.description_max
-
-
-def edit_step(step: str) -> Any:
-    def guard(ev: EventData) -> bool:
-        return bool(ev.kwargs.get("arg") == step)
-
-    guard.__name__ = f"edit_{step}"
-    return guard
-
-
-# -- callbacks ---------------------------------------------------------------------------------
-
-
-def _set_draft(m: FilingModel, **changes: Any) -> None:
-    assert m.draft is not None
-    m.draft = m.draft.model_copy(update=changes)
-
-
-def new_draft(ev: EventData) -> None:
-    m = _m(ev)
-    m.draft = Draft(started_at=m.now)
-
-
-def set_type(ev: EventData) -> None:
-    _set_draft(_m(ev), type_id=ev.kwargs["arg"])
-
-
-def unknown_type(ev: EventData) -> None:
-    _m(ev).replies.append(Notice("filing.unknown_type", alert=True))
-
-
-def set_target(ev: EventData) -> None:
-    _set_draft(_m(ev), target=ev.kwargs["text"].strip(), editing=False)
-
-
-def target_rejected(ev: EventData) -> None:
-    m = _m(ev)
-    if m.facts.duplicate_of is not None:
-        m.replies.append(Reply("filing.duplicate", {"number": m.facts.duplicate_of}))
+def _not_taken(ctx: Context, model: FlowModel, event: Event) -> None:
+    """A text or a file the state does not take: say what it expects."""
+    question = prompt(_filing(model))
+    if model.state is FilingState.IDLE:
+        ctx.reply(question)
+    elif isinstance(event, Text):
+        ctx.reply(Reply("errors.use_buttons"))
+        ctx.reply(question)
     else:
-        m.replies.append(Reply("filing.target_invalid", {"hint": m.ctype.target.invalid.as_dict()}))
+        ctx.reply(Reply("errors.media_not_expected", {"step": _where(model)}))
 
 
-def add_evidence(ev: EventData) -> None:
-    m = _m(ev)
-    assert m.draft is not None
-    item: EvidenceItem = ev.kwargs["item"]
-    group = item.media_group_id
-    same_album = group is not None and any(e.media_group_id == group for e in m.draft.evidence)
-    _set_draft(m, evidence=(*m.draft.evidence, item))
-    if not same_album:  # an album arrives as one update per file: acknowledge it once
-        m.replies.append(evidence_status(m))
+def _submitted(ctx: Context, model: FlowModel) -> None:
+    """The complaint the machine filed, stored with its deadlines in this transaction."""
+    assert isinstance(model.result, ComplaintRecord)
+    ctx.tx.insert_complaint(complaints.with_deadlines(model.result, ctx.catalog))
 
 
-def evidence_rejected(ev: EventData) -> None:
-    problem = evidence_problem(ev)
-    assert problem is not None
-    _m(ev).replies.append(Reply(problem.key, problem.params))
+def _filing(model: FlowModel) -> FilingModel:
+    assert isinstance(model, FilingModel)
+    return model
 
 
-def undo_evidence(ev: EventData) -> None:
-    m = _m(ev)
-    assert m.draft is not None
-    if m.draft.evidence:
-        _set_draft(m, evidence=m.draft.evidence[:-1])
-    m.replies.append(evidence_status(m))
-
-
-def evidence_missing(ev: EventData) -> None:
-    m = _m(ev)
-    m.replies.append(Notice("filing.evidence_not_enough", {"min": m.ctype.evidence.min_count}))
-
-
-def set_description(ev: EventData) -> None:
-    _set_draft(_m(ev), description=ev.kwargs["text"].strip(), editing=False)
-
-
-def description_rejected(ev: EventData) -> None:
-    limits = _m(ev).catalog.limits
-    m = _m(ev)
-    m.replies.append(
-        Reply(
-            "filing.description_invalid",
-            {
-                "min": limits.description_min,
-                "max": limits.description_max,
-                "length": len(ev.kwargs["text"].strip()),
-            },
-        )
-    )
-
-
-def start_editing(ev: EventData) -> None:
-    _set_draft(_m(ev), editing=True)
-
-
-def stop_editing(ev: EventData) -> None:
-    _set_draft(_m(ev), editing=False)
-
-
-def file_complaint(ev: EventData) -> None:
-    """Turn the draft into a complaint (the engine stores it in the same transaction)."""
-    m = _m(ev)
-    draft, number = m.draft, m.facts.number
-    assert draft is not None
-    assert draft.target is not None
-    assert number is not None
-    m.complaint = ComplaintRecord(
-        number=number,
-        user_id=m.user.user_id,
-        type_id=m.ctype.id,
-        target=draft.target,
-        target_key=normalise_target(draft.target),
-        description=draft.description or "",
-        evidence=draft.evidence,
-        language=m.user.language,
-        submitted_at=m.now,
-    )
-    m.replies.append(
-        Reply(
-            "filing.submitted",
-            {
-                "number": number,
-                "type": m.ctype.title.as_dict(),
-                "rule": m.ctype.revocation.rule.as_dict(),
-            },
-        )
-    )
-    m.replies.append(
-        DomainEvent(
-            "complaint.submitted",
-            {"number": number, "type": m.ctype.id, "user_id": m.user.user_id},
-        )
-    )
-    m.draft = None
-
-
-def duplicate_refused(ev: EventData) -> None:
-    m = _m(ev)
-    m.replies.append(Reply("filing.duplicate", {"number": m.facts.duplicate_of}))
-
-
-def cancelled(ev: EventData) -> None:
-    m = _m(ev)
-    m.draft = None
-    m.replies.append(Reply("filing.cancelled"))
-
-
-def nothing_to_cancel(ev: EventData) -> None:
-    _m(ev).replies.append(Reply("errors.nothing_to_cancel"))
-
-
-def offer_resume(ev: EventData) -> None:
-    m = _m(ev)
-    m.replies.append(
-        Reply(
-            "filing.resume_offer",
-            {"step": Ref(f"filing.step.{m.state.value}")},
-            buttons=(
-                (Button("filing.button.resume", "resume"),),
-                (Button("filing.button.start_over", "start_over"),),
-                (Button("filing.button.cancel", "cancel"),),
-            ),
-        )
-    )
-
-
-def reprompt(ev: EventData) -> None:
-    _m(ev).replies.append(prompt(_m(ev)))
-
-
-def show_menu(ev: EventData) -> None:
-    _m(ev).replies.append(prompt(_m(ev)))
-
-
-# -- the table ---------------------------------------------------------------------------------
-
-IDLE, TYPE, GUIDE, TARGET, EVIDENCE, DESCRIBE, REVIEW, CONFIRM = S
-TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "start", "source": IDLE, "dest": None, "after": show_menu},
-    {"trigger": "start", "source": DRAFTING, "dest": None, "after": offer_resume},
-    {"trigger": "resume", "source": DRAFTING, "dest": None, "after": reprompt},
-    {"trigger": "start_over", "source": DRAFTING, "dest": TYPE, "before": new_draft},
-    {"trigger": "file", "source": IDLE, "dest": TYPE, "before": new_draft},
-    {"trigger": "choose", "source": TYPE, "dest": GUIDE, "conditions": known_type, "before": set_type},
-    {"trigger": "choose", "source": TYPE, "dest": None, "after": unknown_type},
-    {"trigger": "proceed", "source": GUIDE, "dest": TARGET},
-    {"trigger": "back", "source": GUIDE, "dest": TYPE},
-    {"trigger": "text", "source": TARGET, "dest": REVIEW, "conditions": [target_ok, editing], "before": set_target},
-    {"trigger": "text", "source": TARGET, "dest": EVIDENCE, "conditions": target_ok, "before": set_target},
-    {"trigger": "text", "source": TARGET, "dest": None, "after": target_rejected},
-    {"trigger": "back", "source": [TARGET, EVIDENCE, DESCRIBE], "dest": REVIEW, "conditions": editing, "before": stop_editing},
-    {"trigger": "back", "source": TARGET, "dest": GUIDE},
-    {"trigger": "evidence", "source": EVIDENCE, "dest": None, "conditions": evidence_ok, "after": add_evidence},
-    {"trigger": "evidence", "source": EVIDENCE, "dest": None, "after": evidence_rejected},
-    {"trigger": "undo", "source": EVIDENCE, "dest": None, "after": undo_evidence},
-    {"trigger": "done", "source": EVIDENCE, "dest": REVIEW, "conditions": [enough_evidence, editing], "before": stop_editing},
-    {"trigger": "done", "source": EVIDENCE, "dest": DESCRIBE, "conditions": enough_evidence},
-    {"trigger": "done", "source": EVIDENCE, "dest": None, "after": evidence_missing},
-    {"trigger": "back", "source": EVIDENCE, "dest": TARGET},
-    {"trigger": "text", "source": DESCRIBE, "dest": REVIEW, "conditions": description_ok, "before": set_description},
-    {"trigger": "text", "source": DESCRIBE, "dest": None, "after": description_rejected},
-    {"trigger": "back", "source": DESCRIBE, "dest": EVIDENCE},
-    {"trigger": "edit", "source": REVIEW, "dest": TARGET, "conditions": edit_step("target"), "before": start_editing},
-    {"trigger": "edit", "source": REVIEW, "dest": EVIDENCE, "conditions": edit_step("evidence"), "before": start_editing},
-    {"trigger": "edit", "source": REVIEW, "dest": DESCRIBE, "conditions": edit_step("description"), "before": start_editing},
-    {"trigger": "back", "source": REVIEW, "dest": DESCRIBE},
-    {"trigger": "submit", "source": REVIEW, "dest": CONFIRM, "conditions": [not_duplicate, confirm_twice]},
-    {"trigger": "submit", "source": REVIEW, "dest": IDLE, "conditions": not_duplicate, "before": file_complaint},
-    {"trigger": "submit", "source": REVIEW, "dest": None, "after": duplicate_refused},
-    {"trigger": "confirm", "source": CONFIRM, "dest": IDLE, "conditions": not_duplicate, "before": file_complaint},
-    {"trigger": "confirm", "source": CONFIRM, "dest": REVIEW, "before": duplicate_refused},
-    {"trigger": "back", "source": CONFIRM, "dest": REVIEW},
-    {"trigger": "cancel", "source": DRAFTING, "dest": IDLE, "before": cancelled},
-    {"trigger": "cancel", "source": IDLE, "dest": None, "after": nothing_to_cancel},
-]  # fmt: skip
-
-MACHINE = Machine(
-    model=None,
-    states=S,
-    initial=None,
-    transitions=TRANSITIONS,
-    auto_transitions=False,
-    send_event=True,
+FLOW = Flow(
+    name=NAME,
+    machine=MACHINE,
+    states=FilingState,
+    buttons=BUTTONS,
+    load=_load,
+    store=_store,
+    trigger=_trigger,
+    question=lambda ctx, model: [prompt(_filing(model))],
+    not_taken=_not_taken,
+    where=_where,
+    facts=_facts,
+    on_submit=_submitted,
 )
-
-# Triggers that a button may fire; anything else in callback data is forged.
-BUTTON_TRIGGERS = frozenset(
-    {"file", "choose", "proceed", "back", "undo", "done", "edit", "submit", "confirm"}
-    | {"cancel", "resume", "start_over"}
-)
-# Triggers that name the state their row's buttons were drawn in (all but `start`).
-
-
-def fire(model: FilingModel, trigger: str, **kwargs: Any) -> bool:
-    """Fire `trigger` on the shared machine; False when the state does not accept it."""
-    if trigger not in MACHINE.get_triggers(model.state.name):
-        return False
-    MACHINE.events[trigger].trigger(model, **kwargs)
-    return True
-
-
-# -- what each state asks ----------------------------------------------------------------------
-
-_CANCEL = Button("filing.button.cancel", "cancel")
-_BACK = Button("filing.button.back", "back")
-
-
-def kinds_list(kinds: tuple[EvidenceKind, ...]) -> tuple[Ref, ...]:
-    return tuple(Ref(f"evidence.kind.{k.value}") for k in kinds)
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}"
-
-
-def evidence_status(m: FilingModel) -> Reply:
-    """The evidence checklist: what arrived, what is still missing, and the buttons to go on."""
-    assert m.draft is not None
-    rule = m.ctype.evidence
-    count = len(m.draft.evidence)
-    counts = {k: sum(1 for e in m.draft.evidence if e.kind == k) for k in EvidenceKind}
-    received = tuple(
-        Ref(f"evidence.count.{k.value}", {"n": n}) for k, n in counts.items() if n > 0
-    ) or (Ref("evidence.none"),)
-    missing = max(rule.min_count - count, 0)
-    return Reply(
-        "filing.evidence_status",
-        {
-            "received": received,
-            "count": count,
-            "max": rule.max_count,
-            "still": Ref("filing.evidence_need", {"n": missing})
-            if missing
-            else Ref("filing.evidence_enough"),
-            "kinds": kinds_list(rule.kinds),
-            "hint": rule.hint.as_dict(),
-        },
-        buttons=(
-            (Button("filing.button.done", "done"), Button("filing.button.undo", "undo")),
-            (_BACK, _CANCEL),
-        ),
-    )
-
-
-def _evidence_summary(draft: Draft) -> tuple[Ref, ...]:
-    counts: dict[EvidenceKind, int] = {}
-    for item in draft.evidence:
-        counts[item.kind] = counts.get(item.kind, 0) + 1
-    return tuple(Ref(f"evidence.count.{k.value}", {"n": n}) for k, n in counts.items()) or (
-        Ref("evidence.none"),
-    )
-
-
-def prompt(m: FilingModel) -> Reply:
-    """The question the current state asks, with its buttons."""
-    state, catalog = m.state, m.catalog
-    if state is S.IDLE:
-        return Reply(
-            "menu.welcome",
-            buttons=(
-                (Button("menu.button.file", "file"),),
-                (Button("menu.button.guide", "index", scope="g"),),
-                (
-                    Button("menu.button.settings", "settings", scope="m"),
-                    Button("menu.button.language", "language", scope="m"),
-                ),
-            ),
-        )
-    if state is S.CHOOSING_TYPE:
-        types = [
-            Button("filing.button.type", "choose", t.id, {"title": t.title.as_dict()})
-            for t in catalog.types
-        ]
-        rows = tuple(tuple(types[i : i + 2]) for i in range(0, len(types), 2))
-        return Reply("filing.choose_type", buttons=(*rows, (_CANCEL,)))
-    ctype = m.ctype
-    if state is S.READING_GUIDANCE:
-        warning = ctype.warning.as_dict() if ctype.warning else Ref("filing.no_warning")
-        return Reply(
-            "filing.guidance",
-            {
-                "title": ctype.title.as_dict(),
-                "summary": ctype.summary.as_dict(),
-                "prepare": ctype.prepare.as_dict(),
-                "evidence": ctype.evidence.hint.as_dict(),
-                "rule": ctype.revocation.rule.as_dict(),
-                "warning": warning,
-                "disclaimer": catalog.disclaimer.as_dict(),
-            },
-            buttons=((Button("filing.button.proceed", "proceed"),), (_BACK, _CANCEL)),
-        )
-    if state is S.ENTERING_TARGET:
-        return Reply(
-            "filing.ask_target", {"prompt": ctype.target.prompt.as_dict()}, ((_BACK, _CANCEL),)
-        )
-    if state is S.COLLECTING_EVIDENCE:
-        return evidence_status(m)
-    if state is S.DESCRIBING:
-        limits = catalog.limits
-        return Reply(
-            "filing.ask_description",
-            {"min": limits.description_min, "max": limits.description_max},
-            ((_BACK, _CANCEL),),
-        )
-    assert m.draft is not None
-    summary = {
-        "type": ctype.title.as_dict(),
-        "target": m.draft.target or "",
-        "evidence": _evidence_summary(m.draft),
-        "description": m.draft.description or "",
-        "rule": ctype.revocation.rule.as_dict(),
-    }
-    if state is S.REVIEWING:
-        return Reply(
-            "filing.review",
-            summary,
-            buttons=(
-                (Button("filing.button.submit", "submit"),),
-                (
-                    Button("filing.button.edit_target", "edit", "target"),
-                    Button("filing.button.edit_evidence", "edit", "evidence"),
-                ),
-                (Button("filing.button.edit_description", "edit", "description"), _CANCEL),
-            ),
-        )
-    warning = ctype.warning.as_dict() if ctype.warning else Ref("filing.no_warning")
-    return Reply(
-        "filing.confirm_warning",
-        {**summary, "warning": warning},
-        buttons=((Button("filing.button.confirm", "confirm"),), (_BACK,)),
-    )
-
-
-def evidence_item(event: Media | Forward | str, now: datetime) -> EvidenceItem:
-    """Turn a message into an evidence item (validated later by the `evidence` guards)."""
-    if isinstance(event, str):
-        return EvidenceItem(kind=EvidenceKind.TEXT, text=event, received_at=now)
-    if isinstance(event, Forward):
-        media = event.media
-        return EvidenceItem(
-            kind=EvidenceKind.FORWARD,
-            text=event.text,
-            sender=event.sender,
-            file_id=media.file_id if media else None,
-            file_unique_id=media.file_unique_id if media else None,
-            size=media.size if media else None,
-            received_at=now,
-        )
-    return EvidenceItem(
-        kind=EvidenceKind(event.kind.value),
-        file_id=event.file_id,
-        file_unique_id=event.file_unique_id,
-        size=event.size,
-        mime_type=event.mime_type,
-        file_name=event.file_name,
-        media_group_id=event.media_group_id,
-        text=event.caption or "",
-        received_at=now,
-    )

@@ -10,36 +10,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows import lifecycle, policy
-from flows.calendar import day_bounds, month_bounds
-from flows.catalog import Catalog, ComplaintType
+from flows import explain, lifecycle, policy
+from flows.calendar import day_bounds
+from flows.catalog import ComplaintType
+from flows.complaints import complaint_type, decision, save, title
+from flows.context import Context
 from flows.events import Command, Tap
-from flows.policy import Channel, Decision, History
-from flows.records import ComplaintRecord, RevocationReason, Task, TimelineEntry
+from flows.policy import Channel, Decision
+from flows.records import ComplaintRecord, RevocationReason
+from flows.registry import Feature
 from flows.replies import Button, Lines, Ref, Reply
-from flows.step import Step
 from flows.timefmt import at, span
 
 SCOPE = "c"
 LIST_SIZE = 10
 
 
-def with_deadlines(complaint: ComplaintRecord, catalog: Catalog) -> ComplaintRecord:
-    """The complaint as stored at submission: its deadlines and first timeline entry."""
-    ctype = catalog.type(complaint.type_id)
-    assert ctype is not None
-    entry = TimelineEntry(at=complaint.submitted_at, kind="submitted", actor=complaint.user_id)
-    deadlines = lifecycle.new_deadlines(ctype, complaint.submitted_at, catalog.limits)
-    return complaint.model_copy(update={**deadlines, "timeline": (entry,)})
-
-
-def list_command(step: Step, command: Command) -> None:
+def list_command(ctx: Context, command: Command) -> None:
     """/mycomplaints: the person's newest complaints, one button each."""
-    step.reply(complaint_list(step))
+    ctx.reply(complaint_list(ctx))
 
 
-def complaint_list(step: Step, *, edit: bool = False) -> Reply:
-    complaints = step.tx.complaints_of(step.user.user_id)[:LIST_SIZE]
+def complaint_list(ctx: Context, *, edit: bool = False) -> Reply:
+    complaints = ctx.tx.complaints_of(ctx.user.user_id)[:LIST_SIZE]
     if not complaints:
         return Reply("follow.empty", edit=edit)
     rows = tuple(
@@ -48,7 +41,11 @@ def complaint_list(step: Step, *, edit: bool = False) -> Reply:
                 "follow.button.item",
                 "open",
                 c.number,
-                {"number": c.number, "type": _title(step, c), "stage": Ref(f"stage.{c.stage}")},
+                {
+                    "number": c.number,
+                    "type": title(ctx.catalog, c.type_id),
+                    "stage": Ref(f"stage.{c.stage}"),
+                },
                 scope=SCOPE,
             ),
         )
@@ -60,9 +57,9 @@ def complaint_list(step: Step, *, edit: bool = False) -> Reply:
                 "follow.item",
                 {
                     "number": c.number,
-                    "type": _title(step, c),
+                    "type": title(ctx.catalog, c.type_id),
                     "stage": Ref(f"stage.{c.stage}"),
-                    "age": span(step.now - c.submitted_at),
+                    "age": span(ctx.now - c.submitted_at),
                 },
             )
             for c in complaints
@@ -71,21 +68,20 @@ def complaint_list(step: Step, *, edit: bool = False) -> Reply:
     return Reply("follow.list", {"count": len(complaints), "items": items}, rows, edit=edit)
 
 
-def on_tap(step: Step, tap: Tap) -> None:
-    step.notice("menu.ok")
+def on_tap(ctx: Context, tap: Tap) -> None:
     if tap.action == "list":
-        step.reply(complaint_list(step, edit=True))
+        ctx.reply(complaint_list(ctx, edit=True))
         return
     number, _, extra = tap.arg.partition(".")
-    complaint = step.tx.get_complaint(number)
-    if complaint is None or complaint.user_id != step.user.user_id:
-        step.notice("follow.not_found", alert=True)  # another person's number: same answer
+    complaint = ctx.tx.get_complaint(number)
+    if complaint is None or complaint.user_id != ctx.user.user_id:
+        ctx.notice("follow.not_found", alert=True)  # another person's number: same answer
         return
     handler = ACTIONS.get(tap.action)
     if handler is None:
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
         return
-    handler(step, complaint, extra)
+    handler(ctx, complaint, extra)
 
 
 # -- what the rules allow now --------------------------------------------------------------------
@@ -98,61 +94,23 @@ class View:
     decision: Decision
 
 
-def view(step: Step, complaint: ComplaintRecord) -> View:
-    ctype = step.catalog.type(complaint.type_id)
-    assert ctype is not None, "a stored complaint's type is in the catalog"
-    start, end = month_bounds(step.now)
-    request = step.tx.open_request_for(complaint.number)
-    history = History(
-        revocations_this_month=step.tx.revocations_in(step.user.user_id, start, end),
-        open_request=request.number if request else None,
-    )
-    decision = policy.decide(ctype, complaint, step.now, history, step.catalog.limits)
-    return View(complaint, ctype, decision)
+def view(ctx: Context, complaint: ComplaintRecord) -> View:
+    ctype = complaint_type(ctx.catalog, complaint)
+    return View(complaint, ctype, decision(ctx.tx, ctx.catalog, complaint, ctx.now))
 
 
-def can_do(step: Step, decision: Decision) -> Ref:
-    """'What you can do now', with a precise countdown."""
-    if decision.channel is Channel.SELF_SERVICE:
-        assert decision.until is not None
-        return Ref(
-            "follow.can.self_service",
-            {"left": span(decision.until - step.now), "until": at(decision.until)},
-        )
-    if decision.channel is Channel.OPERATOR:
-        assert decision.until is not None
-        flagged_too = decision.flagged and decision.rule != "policy.rule.risk_review"
-        key = "follow.can.operator_flagged" if flagged_too else "follow.can.operator"
-        limits = step.catalog.limits
-        return Ref(
-            key,
-            {
-                "until": at(decision.until),
-                "rule": policy.explain(decision.rule, limits),
-                "monthly": limits.monthly_revocation_requests,
-            },
-        )
-    steps = tuple(Ref(k) for k in decision.next_steps) or (Ref("policy.next.none"),)
-    rule = policy.explain(decision.rule, step.catalog.limits)
-    return Ref("follow.cannot", {"rule": rule, "next": Lines(steps)})
-
-
-def detail(step: Step, complaint: ComplaintRecord, *, edit: bool = True) -> Reply:
-    v = view(step, complaint)
-    timeline = Lines(
-        tuple(
-            Ref(f"timeline.{e.kind}", {"at": at(e.at), "text": e.text}) for e in complaint.timeline
-        )
-    )
+def detail(ctx: Context, complaint: ComplaintRecord, *, edit: bool = True) -> Reply:
+    v = view(ctx, complaint)
     buttons: list[tuple[Button, ...]] = []
     n = complaint.number
     if v.decision.channel is Channel.SELF_SERVICE:
         buttons.append((Button("follow.button.revoke", "revoke", n, scope=SCOPE),))
     elif v.decision.channel is Channel.OPERATOR:
         buttons.append((Button("follow.button.request", "request", n, scope=SCOPE),))
-    if policy.can_appeal(complaint, 0, step.catalog.limits) is None:
+    if policy.can_appeal(complaint, 0, ctx.catalog.limits) is None:
         buttons.append((Button("follow.button.review", "review", n, scope=SCOPE),))
     buttons.append((Button("follow.button.list", "list", scope=SCOPE),))
+    limits = ctx.catalog.limits
     return Reply(
         "follow.detail",
         {
@@ -160,42 +118,48 @@ def detail(step: Step, complaint: ComplaintRecord, *, edit: bool = True) -> Repl
             "type": v.ctype.title.as_dict(),
             "target": complaint.target,
             "stage": Ref(f"stage.{complaint.stage}"),
-            "age": span(step.now - complaint.submitted_at),
-            "timeline": timeline,
+            "age": span(ctx.now - complaint.submitted_at),
+            "timeline": explain.user_timeline(complaint),
             "result": complaint.result_text or "-",
-            "can": can_do(step, v.decision),
+            "can": explain.withdrawal_now(v.decision, complaint, v.ctype, ctx.now, limits),
         },
         tuple(buttons),
         edit=edit,
     )
 
 
+def _no_longer(ctx: Context, complaint: ComplaintRecord) -> None:
+    """An old button asked for what the rules no longer allow: say so, show what they allow."""
+    ctx.notice("follow.no_longer", alert=True)
+    ctx.reply(detail(ctx, complaint))
+
+
 # -- actions -----------------------------------------------------------------------------------
 
 
-def open_detail(step: Step, complaint: ComplaintRecord, _: str) -> None:
-    step.reply(detail(step, complaint))
+def open_detail(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
+    ctx.reply(detail(ctx, complaint))
 
 
-def ask_revoke(step: Step, complaint: ComplaintRecord, _: str) -> None:
+def ask_revoke(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
     """Self-service: spell out the consequence; the reason buttons confirm."""
-    v = view(step, complaint)
+    v = view(ctx, complaint)
     if v.decision.channel is not Channel.SELF_SERVICE:
-        step.reply(detail(step, complaint))
+        _no_longer(ctx, complaint)
         return
     n = complaint.number
     reasons = tuple(
         (Button(f"revoke.reason.{r.value}", "revoke_yes", f"{n}.{r.value}", scope=SCOPE),)
         for r in RevocationReason
     )
-    step.reply(
+    ctx.reply(
         Reply(
             "follow.revoke_confirm",
             {
                 "number": n,
                 "type": v.ctype.title.as_dict(),
                 "target": complaint.target,
-                "monthly": step.catalog.limits.monthly_revocation_requests,
+                "monthly": ctx.catalog.limits.monthly_revocation_requests,
             },
             (*reasons, (Button("follow.button.back", "open", n, scope=SCOPE),)),
             edit=True,
@@ -203,56 +167,47 @@ def ask_revoke(step: Step, complaint: ComplaintRecord, _: str) -> None:
     )
 
 
-def revoke_now(step: Step, complaint: ComplaintRecord, reason: str) -> None:
+def revoke_now(ctx: Context, complaint: ComplaintRecord, reason: str) -> None:
     """Revoke at once, if the rules still allow self-service now; recorded with time and reason."""
-    v = view(step, complaint)
+    v = view(ctx, complaint)
     if v.decision.channel is not Channel.SELF_SERVICE or reason not in set(RevocationReason):
-        step.reply(detail(step, complaint))
+        _no_longer(ctx, complaint)
         return
-    revoked = lifecycle.apply(complaint, "revoke", step.now, actor=step.user.user_id, text=reason)
+    revoked = lifecycle.apply(complaint, "revoke", ctx.now, actor=ctx.user.user_id, text=reason)
     assert revoked is not None, "the policy allowed it, so the stage does"
-    save(step, complaint, revoked)
-    step.event("complaint.revoked", number=complaint.number, channel="self_service")
-    step.reply(Reply("follow.revoked", {"number": complaint.number, "at": at(step.now)}))
+    save(ctx.tx, complaint, revoked)
+    ctx.event("complaint.revoked", number=complaint.number, channel="self_service")
+    ctx.reply(Reply("follow.revoked", {"number": complaint.number, "at": at(ctx.now)}))
 
 
-def ask_operator(step: Step, complaint: ComplaintRecord, _: str) -> None:
-    """The operator channel: open the revocation-request task for this complaint."""
-    from flows import revoke
-
-    v = view(step, complaint)
+def ask_operator(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
+    """The operator channel: open the revocation-request task (`flows.revoke`) for it."""
+    v = view(ctx, complaint)
     if v.decision.channel is not Channel.OPERATOR:
-        step.reply(detail(step, complaint))
+        _no_longer(ctx, complaint)
         return
-    step.set_task(
-        Task(
-            flow=revoke.FLOW,
-            state=revoke.R.REASON.value,
-            data={"number": complaint.number, "flagged": v.decision.flagged},
-        )
-    )
-    rule = policy.explain(v.decision.rule, step.catalog.limits)
-    step.reply(Reply("revoke.intro", {"number": complaint.number, "rule": rule}))
-    revoke.prompt(step)
+    rule = explain.reason(v.decision, v.ctype, ctx.catalog.limits)
+    ctx.reply(Reply("revoke.intro", {"number": complaint.number, "rule": rule}))
+    ctx.open_task("revoke", {"number": complaint.number, "flagged": v.decision.flagged})
 
 
-def request_review(step: Step, complaint: ComplaintRecord, _: str) -> None:
+def request_review(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
     """One review of a result; at most `daily_appeals` a day per account."""
-    start, end = day_bounds(step.now)
-    appeals = step.tx.appeals_in(step.user.user_id, start, end)
-    refusal = policy.can_appeal(complaint, appeals, step.catalog.limits)
+    start, end = day_bounds(ctx.now)
+    appeals = ctx.tx.appeals_in(ctx.user.user_id, start, end)
+    refusal = policy.can_appeal(complaint, appeals, ctx.catalog.limits)
     if refusal is not None:
-        rule = policy.explain(refusal, step.catalog.limits)
-        step.reply(Reply("follow.review_refused", {"rule": rule}))
+        rule = policy.explain(refusal, ctx.catalog.limits)
+        ctx.reply(Reply("follow.review_refused", {"rule": rule}))
         return
-    reviewed = lifecycle.apply(complaint, "request_review", step.now, actor=step.user.user_id)
+    reviewed = lifecycle.apply(complaint, "request_review", ctx.now, actor=ctx.user.user_id)
     assert reviewed is not None
-    save(step, complaint, reviewed)
+    save(ctx.tx, complaint, reviewed)
     if complaint.operator_id is not None:
-        step.notify(complaint.operator_id, "operator.review_requested", number=complaint.number)
-    step.event("complaint.review_requested", number=complaint.number)
-    step.reply(Reply("follow.review_requested", {"number": complaint.number}))
-    step.reply(Reply("follow.escalate"))
+        ctx.notify(complaint.operator_id, "operator.review_requested", number=complaint.number)
+    ctx.event("complaint.review_requested", number=complaint.number)
+    ctx.reply(Reply("follow.review_requested", {"number": complaint.number}))
+    ctx.reply(Reply("follow.escalate"))
 
 
 ACTIONS = {
@@ -264,12 +219,4 @@ ACTIONS = {
 }
 
 
-def save(step: Step, before: ComplaintRecord, after: ComplaintRecord) -> None:
-    step.tx.update_complaint(
-        after.model_copy(update={"version": before.version + 1}), before.version
-    )
-
-
-def _title(step: Step, complaint: ComplaintRecord) -> dict[str, str]:
-    ctype = step.catalog.type(complaint.type_id)
-    return ctype.title.as_dict() if ctype else {"zh-CN": complaint.type_id, "en": complaint.type_id}
+FEATURE = Feature(commands={"mycomplaints": list_command}, scope=SCOPE, on_tap=on_tap)

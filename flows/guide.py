@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows.catalog import Catalog
+from flows import explain
+from flows.catalog import Catalog, ComplaintType, Limits
+from flows.context import Context
 from flows.events import Tap
-from flows.replies import Button, Params, Reply
-from flows.step import Step
+from flows.registry import Feature
+from flows.replies import Button, Lines, Params, Ref, Reply
 
 GUIDE_PAGES: tuple[str, ...] = (
     "why",
@@ -22,6 +24,7 @@ GUIDE_PAGES: tuple[str, ...] = (
     "precautions",
     "after",
     "revocation",
+    "materials",
     "compare",
 )
 INDEX = "index"
@@ -42,14 +45,35 @@ def guide_index() -> Reply:
 
 
 def _params(page: str, catalog: Catalog, language: str) -> Params:
+    limits = catalog.limits
     if page == "types":
         return {"types": "\n".join(f"• {t.title.get(language)}" for t in catalog.types)}
     if page == "revocation":
         return {
-            "auto_review_hours": catalog.limits.auto_review_hours,
+            "n": limits.auto_review_hours,
+            "pending": Ref("stage.pending"),
+            "types": Lines(tuple(_type_line(t, limits) for t in catalog.types)),
             "disclaimer": catalog.disclaimer.get(language),
         }
+    if page == "materials":
+        return {"daily": limits.daily_appeals}
     return {}
+
+
+def _type_line(ctype: ComplaintType, limits: Limits) -> Ref:
+    """One type on the withdrawal page: its window, who withdraws, its success rating."""
+    rule = ctype.revocation
+    stars = explain.rating(ctype).params.get("stars", "")
+    stars = f" {stars}" if stars else ""
+    if not rule.revocable:
+        short = Ref("rule.short.never", {"stars": stars})
+    else:
+        shape = "self_service" if rule.self_service else "operator"
+        window = explain.window(ctype)
+        short = Ref(
+            f"rule.short.{shape}", {"window": window, "n": limits.auto_review_hours, "stars": stars}
+        )
+    return Ref("guide.revocation.type", {"title": ctype.title.as_dict(), "rule": short})
 
 
 def guide_page(page_id: str, catalog: Catalog, language: str) -> Reply | None:
@@ -75,13 +99,22 @@ def guide_page(page_id: str, catalog: Catalog, language: str) -> Reply | None:
     )
 
 
-def on_tap(step: Step, tap: Tap) -> None:
+def on_tap(ctx: Context, tap: Tap) -> None:
     """A guide button: show the page (or the index) in place."""
     page = guide_index() if tap.action == "index" else None
     if tap.action == ACTION:
-        page = guide_page(tap.arg, step.catalog, step.user.language)
+        page = guide_page(tap.arg, ctx.catalog, ctx.user.language)
     if page is None:
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
         return
-    step.notice("menu.ok")
-    step.reply(page)
+    ctx.reply(page)
+
+
+FEATURE = Feature(
+    commands={
+        "guide": lambda ctx, _: ctx.reply(guide_index()),
+        "help": lambda ctx, _: ctx.reply(guide_index()),
+    },
+    scope=SCOPE,
+    on_tap=on_tap,
+)

@@ -12,7 +12,7 @@ with what the user can do instead or next (`policy.next.*`):
 6. self-service: a self-service type, still pending (stage and time), no loss reported, not
    flagged for risk review                 -> self-service  `policy.rule.self_service`
 7. otherwise an operator decides, with the most specific reason:
-   `policy.rule.payment_operator` (funds involved: the type is never self-service),
+   `policy.rule.type_operator` (the type is never self-service: its catalog note says why),
    `policy.rule.loss_operator` (the other party suffered a loss), `policy.rule.risk_review`
    (more than `limits.monthly_revocation_requests` this month: flagged),
    `policy.rule.manual_review` (past the pending stage).
@@ -37,10 +37,22 @@ from flows.replies import Ref
 
 RESULT_STAGES = frozenset({Stage.RESULT_GIVEN, Stage.REVIEW_REQUESTED})
 
+# Where a refusal points (article 002, sections 3, 5 and 8): the post-result appeal (this
+# desk's one review), customer service with "misreported complaint + number", customer service
+# when the other party's account was already affected, the legal route, or the open request.
 NEXT_REQUEST_REVIEW = "policy.next.request_review"
+NEXT_CUSTOMER_SERVICE = "policy.next.customer_service"
+NEXT_AFFECTED_PARTY = "policy.next.affected_party"
 NEXT_ESCALATE = "policy.next.escalate"
 NEXT_LEGAL_ROUTE = "policy.next.legal_route"
 NEXT_FOLLOW_REQUEST = "policy.next.follow_request"
+REFUSED_NEXT = MappingProxyType(
+    {
+        "legal_route": NEXT_LEGAL_ROUTE,
+        "customer_service": NEXT_CUSTOMER_SERVICE,
+        "escalate": NEXT_ESCALATE,
+    }
+)
 
 
 class Channel(StrEnum):
@@ -72,6 +84,7 @@ class Decision:
     `window_ends`: the complaint's revocation window end (None: never revocable).
     `flagged`: the request goes to an operator with a risk-review flag.
     `next_steps`: message keys of what the user can do instead or next.
+    `count`: the account's withdrawals this calendar month (the figure a risk review quotes).
     """
 
     channel: Channel
@@ -80,6 +93,7 @@ class Decision:
     window_ends: datetime | None
     flagged: bool = False
     next_steps: tuple[str, ...] = ()
+    count: int = 0
 
 
 def revocation_window_end(ctype: ComplaintType, submitted_at: datetime) -> datetime | None:
@@ -146,10 +160,14 @@ def not_revocable(case: _Case) -> Decision | None:
     if case.ctype.revocation.revocable:
         return None
     # Where it points is catalog data (`revocation.refused_next`): judicial matters are
-    # corrected only through the courts (article 002), the others are escalated.
-    legal = case.ctype.revocation.refused_next == "legal_route"
-    route = NEXT_LEGAL_ROUTE if legal else NEXT_ESCALATE
-    return case.refuse("not_revocable", route)
+    # corrected only through the courts (article 002), the others through customer service.
+    return case.refuse("not_revocable", REFUSED_NEXT[case.ctype.revocation.refused_next])
+
+
+def _after_the_window(case: _Case) -> tuple[str, ...]:
+    """The source's route once a withdrawal is no longer possible: customer service, which
+    hears first that the other party's account was already affected, when a loss is known."""
+    return (NEXT_AFFECTED_PARTY if case.complaint.loss_reported else NEXT_CUSTOMER_SERVICE,)
 
 
 def has_result(case: _Case) -> Decision | None:
@@ -157,15 +175,17 @@ def has_result(case: _Case) -> Decision | None:
     if c.stage not in RESULT_STAGES:
         return None
     review = c.stage is Stage.RESULT_GIVEN and c.reviews_requested == 0
-    steps = (NEXT_REQUEST_REVIEW, NEXT_ESCALATE) if review else (NEXT_ESCALATE,)
-    return case.refuse("has_result", *steps)
+    if review:  # the post-result appeal, once; plus customer service if a loss is known
+        loss = (NEXT_AFFECTED_PARTY,) if c.loss_reported else ()
+        return case.refuse("has_result", NEXT_REQUEST_REVIEW, *loss)
+    return case.refuse("has_result", *_after_the_window(case))
 
 
 def window_passed(case: _Case) -> Decision | None:
     end = case.window_end
     if end is not None and case.now < end:
         return None
-    return case.refuse("window_passed", NEXT_ESCALATE)
+    return case.refuse("window_passed", *_after_the_window(case))
 
 
 def request_open(case: _Case) -> Decision | None:
@@ -205,7 +225,7 @@ def self_service(case: _Case) -> Decision | None:
 
 def operator(case: _Case) -> Decision:
     if not case.ctype.revocation.self_service:
-        rule = "payment_operator"
+        rule = "type_operator"
     elif case.complaint.loss_reported:
         rule = "loss_operator"
     elif case.flagged:
@@ -213,7 +233,8 @@ def operator(case: _Case) -> Decision:
     else:
         rule = "manual_review"
     end = case.window_end
-    return Decision(Channel.OPERATOR, f"policy.rule.{rule}", end, end, case.flagged)
+    count = case.history.revocations_this_month
+    return Decision(Channel.OPERATOR, f"policy.rule.{rule}", end, end, case.flagged, (), count)
 
 
 def decide(

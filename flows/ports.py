@@ -1,8 +1,12 @@
-"""The storage port: what the engine needs from a database, as a small synchronous interface.
+"""The storage port: what the flows need from a database, as synchronous interfaces in parts.
 
 A `Tx` is one open write transaction. The engine runs a whole update as one function over a
-`Tx`; the storage layer runs that function in its database thread between `BEGIN IMMEDIATE`
-and `COMMIT` (one thread hop per update) and rolls back if it raises.
+`Tx`; the store runs that function on its database thread inside one transaction (one thread
+hop per update) and rolls back if it raises.
+
+`Tx` is composed of one small protocol per thing it serves (users and update claims,
+complaints, revocation requests, the outbox, the broadcast ledger, the audit log), so a
+function can say which part it uses by typing its argument as that part.
 """
 
 from __future__ import annotations
@@ -26,20 +30,27 @@ from flows.records import (
 
 
 class VersionConflict(Exception):
-    """The user's row changed since it was loaded: the update must be retried or dropped."""
+    """The row changed since it was loaded. The store retries the whole unit of work a few
+    times before letting this through (another writer came first)."""
 
 
 class NumberTaken(Exception):
     """A complaint number collided with an existing one (astronomically rare; draw again)."""
 
 
-class Tx(Protocol):
+class Users(Protocol):
+    """Users' rows and the claims on Telegram update ids."""
+
     def claim_update(self, update_id: int, now: datetime) -> bool:
         """Record `update_id` as handled; False if it was handled before (a redelivery)."""
         ...
 
     def prune_updates(self, before: datetime) -> int:
         """Forget update ids seen before `before` (Telegram redelivers within 24 h); how many."""
+        ...
+
+    def last_update_id(self) -> int:
+        """The highest update id claimed and not yet pruned; 0 if none."""
         ...
 
     def load_user(self, user_id: int) -> UserRecord | None:
@@ -52,6 +63,10 @@ class Tx(Protocol):
         Stores `user` as given (the caller bumps `version`); raises VersionConflict otherwise.
         """
         ...
+
+
+class Complaints(Protocol):
+    """Complaints with their evidence and timelines."""
 
     def find_open_complaint(self, user_id: int, type_id: str, target_key: str) -> str | None:
         """The number of this user's open complaint of this type against this target, if any."""
@@ -67,8 +82,6 @@ class Tx(Protocol):
         """The user's complaints, newest first."""
         ...
 
-    # -- a complaint's life (issue: follow, revoke, appeal; operators) ------------------------
-
     def update_complaint(self, complaint: ComplaintRecord, expected_version: int) -> None:
         """Store a changed complaint (the caller bumps `version`) if the stored version matches,
         appending timeline entries beyond those stored; raises VersionConflict otherwise."""
@@ -76,6 +89,10 @@ class Tx(Protocol):
 
     def due_complaints(self, now: datetime, limit: int = 100) -> list[ComplaintRecord]:
         """Complaints with `review_due_at` or `remind_at` at or before `now`, earliest first."""
+        ...
+
+    def next_deadline(self) -> datetime | None:
+        """The earliest stored `review_due_at` or `remind_at` (None: no deadline at all)."""
         ...
 
     def queue(
@@ -88,6 +105,14 @@ class Tx(Protocol):
     ) -> list[ComplaintRecord]:
         """Open complaints for operators, oldest first; `flagged` = with an open flagged request."""
         ...
+
+    def appeals_in(self, user_id: int, start: datetime, end: datetime) -> int:
+        """`review_requested` timeline entries by this user in [start, end)."""
+        ...
+
+
+class Requests(Protocol):
+    """Revocation requests."""
 
     def insert_request(self, request: RevocationRequest) -> None: ...
 
@@ -106,11 +131,9 @@ class Tx(Protocol):
         [start, end) (the monthly risk limit counts both)."""
         ...
 
-    def appeals_in(self, user_id: int, start: datetime, end: datetime) -> int:
-        """`review_requested` timeline entries by this user in [start, end)."""
-        ...
 
-    # -- outbox and audit ---------------------------------------------------------------------
+class Outbox(Protocol):
+    """Notifications written with the change that causes them, sent after commit."""
 
     def enqueue(self, notification: Notification) -> None:
         """Write a notification to the outbox (sent after commit by the outbox sender)."""
@@ -124,11 +147,17 @@ class Tx(Protocol):
         """Record notifications as delivered (or given up on): they are never sent again."""
         ...
 
+
+class Audit(Protocol):
+    """The operators' audit log."""
+
     def audit(self, entry: AuditEntry) -> None: ...
 
     def audit_log(self, subject: str | None = None, limit: int = 50) -> list[AuditEntry]: ...
 
-    # -- broadcasts: the delivery ledger (flows.broadcast, bot.broadcaster) --------------------
+
+class Ledger(Protocol):
+    """Broadcasts and their delivery ledger (flows.broadcast, bot.broadcaster)."""
 
     def audience_count(self, segment: Segment) -> int:
         """How many users a broadcast to `segment` would reach now (blocked users left out)."""
@@ -196,3 +225,7 @@ class Tx(Protocol):
         ...
 
     def get_delivery(self, broadcast_id: int, user_id: int) -> Delivery | None: ...
+
+
+class Tx(Users, Complaints, Requests, Outbox, Audit, Ledger, Protocol):
+    """One open transaction: every part of the port."""

@@ -2,8 +2,9 @@
 reason and kind require, one at a time, with the format the person is told -> confirm -> a
 request number. A minor's request is not taken: a guardian must go in person (article 002).
 
-A task on top of the filing flow (`Task(flow="revoke")`), run on its own shared machine. The
-policy is asked again at confirmation, so a window that closed meanwhile is respected.
+A task on top of the filing flow (`Task(flow="revoke")`, opened from a complaint's detail), run
+on its own shared machine. The policy is asked again at confirmation, so a window that closed
+meanwhile is respected.
 """
 
 from __future__ import annotations
@@ -13,61 +14,59 @@ from typing import Any, cast
 
 from transitions import EventData
 
-from flows import filing, policy
-from flows.calendar import month_bounds
-from flows.catalog import Limits
-from flows.events import Command, Event, Forward, Media, Tap, Text, Unsupported
-from flows.policy import Channel, History
+from flows import complaints, explain, policy
+from flows.context import Context
+from flows.conversation import FlowModel, Trigger, ask
+from flows.events import Event, Forward, Media
+from flows.evidence import evidence_item, kinds_list, too_big
+from flows.policy import Channel
 from flows.records import (
     AccountKind,
+    ComplaintRecord,
     EvidenceItem,
     RevocationReason,
     RevocationRequest,
-    Task,
     TimelineEntry,
 )
+from flows.registry import Feature
 from flows.replies import Button, Lines, Ref, Reply
-from flows.step import Step
 from flows.task import (
     BACK,
     CANCEL,
-    TaskFlow,
-    TaskModel,
-    Trigger,
-    cancel_with,
-    drive,
+    TaskData,
+    every_task_takes,
     invalid_choice,
     submit,
+    task_flow,
     task_machine,
 )
 
-FLOW = "revoke"
+NAME = "revoke"
 
 
-class R(Enum):
+class RequestState(Enum):
     REASON = "reason"
     ACCOUNT = "account"
     MATERIAL = "material"
     CONFIRM = "confirm"
 
 
-BUTTONS = frozenset({"reason", "account", "back", "confirm", "cancel"})
+class RequestData(TaskData):
+    """The request being written: for which complaint, and what the person chose so far."""
+
+    number: str  # the complaint's
+    flagged: bool = False  # the policy sent it to an operator with a flag (a risk review)
+    reason: RevocationReason | None = None
+    account: AccountKind | None = None
+    needed: tuple[str, ...] = ()  # the materials this reason and account kind require
 
 
-class RevokeModel(TaskModel):
-    __slots__ = ("limits",)
-
-    def __init__(self, task: Task, limits: Limits) -> None:
-        super().__init__(task, R)
-        self.limits = limits
-
-    @property
-    def needed(self) -> list[str]:
-        return list(self.data.get("needed", []))
+def _m(ev: EventData) -> FlowModel:
+    return cast(FlowModel, ev.model)
 
 
-def _m(ev: EventData) -> RevokeModel:
-    return cast(RevokeModel, ev.model)
+def _data(model: FlowModel) -> RequestData:
+    return cast(RequestData, model.data)
 
 
 def valid_reason(ev: EventData) -> bool:
@@ -84,15 +83,12 @@ def is_minor(ev: EventData) -> bool:
 
 def material_problem(ev: EventData) -> Ref | None:
     m = _m(ev)
+    data = _data(m)
     item: EvidenceItem = ev.kwargs["item"]
-    key = m.needed[len(m.materials)]
-    kinds = policy.material_kinds(key)
+    kinds = policy.material_kinds(data.needed[len(data.materials)])
     if item.file_id is None or item.kind not in kinds:
-        return Ref("revoke.material_wrong_kind", {"kinds": filing.kinds_list(kinds)})
-    if item.size is not None and item.size > m.limits.max_file_bytes:
-        limit = filing._mb(m.limits.max_file_bytes)
-        return Ref("filing.evidence_too_big", {"size": filing._mb(item.size), "limit": limit})
-    return None
+        return Ref("revoke.material_wrong_kind", {"kinds": kinds_list(kinds)})
+    return too_big(item.size, m.catalog.limits.max_file_bytes)
 
 
 def material_ok(ev: EventData) -> bool:
@@ -100,24 +96,23 @@ def material_ok(ev: EventData) -> bool:
 
 
 def last_material(ev: EventData) -> bool:
-    m = _m(ev)
-    return len(m.materials) + 1 >= len(m.needed)
+    data = _data(_m(ev))
+    return len(data.materials) + 1 >= len(data.needed)
 
 
 def set_reason(ev: EventData) -> None:
-    _m(ev).data["reason"] = ev.kwargs["arg"]
+    _data(_m(ev)).reason = RevocationReason(ev.kwargs["arg"])
 
 
 def set_account(ev: EventData) -> None:
     """Work out the materials this reason and account kind require."""
     m = _m(ev)
-    m.data["account"] = ev.kwargs["arg"]
-    complaint = ev.kwargs["complaint"]
-    needed = policy.required_materials(
-        RevocationReason(m.data["reason"]), AccountKind(m.data["account"]), complaint
-    )
-    m.data["needed"] = list(needed or ())
-    m.materials = ()
+    data = _data(m)
+    assert data.reason is not None
+    complaint: ComplaintRecord = m.facts
+    data.account = AccountKind(ev.kwargs["arg"])
+    data.needed = tuple(policy.required_materials(data.reason, data.account, complaint) or ())
+    data.materials = ()
 
 
 def minor_refused(ev: EventData) -> None:
@@ -127,8 +122,8 @@ def minor_refused(ev: EventData) -> None:
 
 
 def add_material(ev: EventData) -> None:
-    m = _m(ev)
-    m.materials = (*m.materials, ev.kwargs["item"])
+    data = _data(_m(ev))
+    data.materials = (*data.materials, ev.kwargs["item"])
 
 
 def material_rejected(ev: EventData) -> None:
@@ -138,13 +133,10 @@ def material_rejected(ev: EventData) -> None:
 
 
 def clear_materials(ev: EventData) -> None:
-    _m(ev).materials = ()
+    _data(_m(ev)).materials = ()
 
 
-cancel = cancel_with("task.revoke")
-
-
-REASON, ACCOUNT, MATERIAL, CONFIRM = R
+REASON, ACCOUNT, MATERIAL, CONFIRM = RequestState
 TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "reason", "source": REASON, "dest": ACCOUNT, "conditions": valid_reason, "before": set_reason},
     {"trigger": "reason", "source": REASON, "dest": None, "after": invalid_choice},
@@ -157,153 +149,126 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "back", "source": ACCOUNT, "dest": REASON},
     {"trigger": "back", "source": [MATERIAL, CONFIRM], "dest": ACCOUNT, "before": clear_materials},
     {"trigger": "confirm", "source": CONFIRM, "dest": None, "after": submit},
-    {"trigger": "cancel", "source": list(R), "dest": None, "after": cancel},
+    *every_task_takes(RequestState),
 ]  # fmt: skip
 
-MACHINE = task_machine(R, TRANSITIONS)
+MACHINE = task_machine(RequestState, TRANSITIONS)
 
 
-def question(task: Task) -> Reply:
+def question(ctx: Context, model: FlowModel) -> list[Reply]:
     """What the task's current state asks."""
-    state = R(task.state)
-    if state is R.REASON:
+    state, data = model.state, _data(model)
+    if state is RequestState.REASON:
         rows = tuple(
             (Button(f"revoke.reason.{r.value}", "reason", r.value),) for r in RevocationReason
         )
-        return Reply("revoke.ask_reason", buttons=(*rows, (CANCEL,)))
-    if state is R.ACCOUNT:
+        return [Reply("revoke.ask_reason", buttons=(*rows, (CANCEL,)))]
+    if state is RequestState.ACCOUNT:
         rows = tuple(
             (Button(f"revoke.account.{k.value}", "account", k.value),) for k in AccountKind
         )
-        return Reply("revoke.ask_account", buttons=(*rows, (BACK, CANCEL)))
-    needed: list[str] = list(task.data.get("needed", []))
-    if state is R.MATERIAL:
-        key = needed[len(task.materials)]
-        return Reply(
-            "revoke.ask_material",
-            {
-                "n": len(task.materials) + 1,
-                "total": len(needed),
-                "material": Ref(key),
-                "howto": Ref(f"{key}.howto"),
-            },
-            ((BACK, CANCEL),),
+        return [Reply("revoke.ask_account", buttons=(*rows, (BACK, CANCEL)))]
+    if state is RequestState.MATERIAL:
+        key = data.needed[len(data.materials)]
+        params = {
+            "n": len(data.materials) + 1,
+            "total": len(data.needed),
+            "material": Ref(key),
+            "howto": Ref(f"{key}.howto"),
+        }
+        return [Reply("revoke.ask_material", params, ((BACK, CANCEL),))]
+    params = {
+        "number": data.number,
+        "reason": Ref(f"revoke.reason.{data.reason}"),
+        "account": Ref(f"revoke.account.{data.account}"),
+        "materials": Lines(tuple(Ref(k) for k in data.needed)),
+    }
+    return [
+        Reply(
+            "revoke.confirm", params, ((Button("revoke.button.send", "confirm"),), (BACK, CANCEL))
         )
-    return Reply(
-        "revoke.confirm",
-        {
-            "number": task.data["number"],
-            "reason": Ref(f"revoke.reason.{task.data['reason']}"),
-            "account": Ref(f"revoke.account.{task.data['account']}"),
-            "materials": Lines(tuple(Ref(k) for k in needed)),
-        },
-        ((Button("revoke.button.send", "confirm"),), (BACK, CANCEL)),
-    )
+    ]
 
 
-def prompt(step: Step) -> None:
-    assert step.user.task is not None
-    step.reply(question(step.user.task))
-
-
-def on_event(step: Step, event: Event) -> None:
-    """An event while the revocation-request task is open."""
-    task = step.user.task
+def _complaint(ctx: Context) -> ComplaintRecord | None:
+    """The complaint the open request is about, if it is still the sender's."""
+    task = ctx.user.task
     assert task is not None
-    complaint = step.tx.get_complaint(str(task.data["number"]))
-    if complaint is None or complaint.user_id != step.user.user_id:
-        step.set_task(None)  # cannot happen through buttons; a stale task is simply dropped
-        return
-    drive(step, TASK, event)
+    complaint = ctx.tx.get_complaint(str(task.data["number"]))
+    return complaint if complaint is not None and complaint.user_id == ctx.user.user_id else None
 
 
-def _trigger(step: Step, event: Event) -> Trigger:
-    if isinstance(event, Command):
-        return ("repeat", {}) if event.name == "repeat" else (None, {})
-    if isinstance(event, Tap):
-        if event.action not in BUTTONS:
-            return None, {}
-        task = step.user.task
-        assert task is not None
-        complaint = step.tx.get_complaint(str(task.data["number"]))
-        return event.action, {"arg": event.arg, "complaint": complaint}
+def _trigger(ctx: Context, model: FlowModel, event: Event) -> Trigger:
     if isinstance(event, Media | Forward):
-        return "file", {"item": filing.evidence_item(event, step.now)}
-    if isinstance(event, Text):
-        return "text", {}
+        return "file", {"item": evidence_item(event, ctx.now)}
     return None, {}
 
 
-def _invalid(step: Step, event: Event) -> None:
-    if isinstance(event, Tap):
-        step.notice("errors.button_invalid", alert=True)
-    elif isinstance(event, Unsupported):
-        step.reply(Reply("errors.unsupported", {"step": Ref("task.revoke")}))
-    else:
-        step.reply(Reply("revoke.use_buttons_or_file"))
-        prompt(step)
+def _facts(ctx: Context, model: FlowModel, trigger: str, kwargs: dict[str, Any]) -> None:
+    model.facts = _complaint(ctx)  # which materials it needs depends on the complaint
 
 
-TASK = TaskFlow(
-    machine=MACHINE,
-    states=R,
-    trigger=_trigger,
-    question=lambda step, task: [question(task)],
-    model=lambda step, task: RevokeModel(task, step.catalog.limits),
-    on_invalid=_invalid,
-    on_submit=lambda step, task: _submit(step, task),
-)
+def _not_taken(ctx: Context, model: FlowModel, event: Event) -> None:
+    ctx.reply(Reply("revoke.use_buttons_or_file"))
+    ask(ctx, FLOW, model)
 
 
-def _submit(step: Step, task: Task) -> None:
+def _submit(ctx: Context, model: FlowModel) -> None:
     """Confirmed: ask the policy once more, then file the request and tell the operators."""
-    number = str(task.data["number"])
-    complaint = step.tx.get_complaint(number)
+    data = _data(model)
+    assert data.reason is not None
+    assert data.account is not None
+    number = data.number
+    complaint = ctx.tx.get_complaint(number)
     assert complaint is not None
-    ctype = step.catalog.type(complaint.type_id)
-    assert ctype is not None
-    start, end = month_bounds(step.now)
-    existing = step.tx.open_request_for(number)
-    history = History(
-        revocations_this_month=step.tx.revocations_in(step.user.user_id, start, end),
-        open_request=existing.number if existing else None,
-    )
-    decision = policy.decide(ctype, complaint, step.now, history, step.catalog.limits)
-    step.set_task(None)
+    decision = complaints.decision(ctx.tx, ctx.catalog, complaint, ctx.now)
+    ctx.set_task(None)
     if decision.channel is not Channel.OPERATOR:
-        rule = policy.explain(decision.rule, step.catalog.limits)
-        step.reply(Reply("revoke.no_longer", {"rule": rule}))
+        ctype = complaints.complaint_type(ctx.catalog, complaint)
+        rule = explain.reason(decision, ctype, ctx.catalog.limits)
+        ctx.reply(Reply("revoke.no_longer", {"rule": rule}))
         return
-    from flows.engine import fresh_number
-
-    request_number = "R" + fresh_number(step, lambda n: step.tx.get_request("R" + n) is None)
+    request_number = "R" + complaints.fresh_number(
+        ctx, lambda n: ctx.tx.get_request("R" + n) is None
+    )
     request = RevocationRequest(
         number=request_number,
         complaint_number=number,
-        user_id=step.user.user_id,
-        reason=RevocationReason(task.data["reason"]),
-        account_kind=AccountKind(task.data["account"]),
-        materials=task.materials,
+        user_id=ctx.user.user_id,
+        reason=data.reason,
+        account_kind=data.account,
+        materials=data.materials,
         flagged=decision.flagged,
-        created_at=step.now,
+        created_at=ctx.now,
     )
-    step.tx.insert_request(request)
+    ctx.tx.insert_request(request)
     entry = TimelineEntry(
-        at=step.now, kind="revocation_requested", actor=step.user.user_id, text=request_number
+        at=ctx.now, kind="revocation_requested", actor=ctx.user.user_id, text=request_number
     )
-    step.tx.update_complaint(
-        complaint.model_copy(
-            update={"timeline": (*complaint.timeline, entry), "version": complaint.version + 1}
-        ),
-        complaint.version,
-    )
-    for operator_id in sorted(step.rules.operators):
-        step.notify(
+    complaints.save(ctx.tx, complaint, complaints.add_to_timeline(complaint, entry))
+    for operator_id in sorted(ctx.rules.operators):
+        ctx.notify(
             operator_id,
             "operator.new_request",
             number=request_number,
             complaint=number,
             flagged=Ref("operator.flagged" if decision.flagged else "operator.not_flagged"),
         )
-    step.event("revocation.requested", number=request_number, complaint=number)
-    step.reply(Reply("revoke.submitted", {"number": request_number, "complaint": number}))
+    ctx.event("revocation.requested", number=request_number, complaint=number)
+    ctx.reply(Reply("revoke.submitted", {"number": request_number, "complaint": number}))
+
+
+FLOW = task_flow(
+    name=NAME,
+    machine=MACHINE,
+    states=RequestState,
+    data=RequestData,
+    buttons=frozenset({"reason", "account", "back", "confirm"}),
+    trigger=_trigger,
+    question=question,
+    not_taken=_not_taken,
+    on_submit=_submit,
+    facts=_facts,
+    admit=lambda ctx: _complaint(ctx) is not None,  # a stale task is simply dropped
+)
+FEATURE = Feature(flows=(FLOW,))

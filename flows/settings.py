@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from flows.context import Context
 from flows.events import Tap
 from flows.language import SUPPORTED
 from flows.records import UserRecord
+from flows.registry import Feature
 from flows.replies import Button, Ref, Reply
-from flows.step import Step
 
 
 def language_menu() -> Reply:
@@ -33,18 +34,28 @@ def settings_menu(user: UserRecord, *, edit: bool = False) -> Reply:
     )
 
 
-def on_tap(step: Step, tap: Tap) -> None:
+def on_tap(ctx: Context, tap: Tap) -> None:
     """Menu and settings buttons: stateless, so an old one still does exactly what it says."""
-    step.notice("menu.ok")
+    ctx.notice("menu.ok")
     if tap.action == "language" and not tap.arg:
-        step.reply(language_menu())
+        ctx.reply(language_menu())
     elif tap.action == "language" and tap.arg in SUPPORTED:
-        step.update(language=tap.arg, language_chosen=True)
-        step.reply(Reply("settings.language_set", edit=True))
+        ctx.update(language=tap.arg, language_chosen=True)
+        ctx.reply(Reply("settings.language_set", edit=True))
     elif tap.action == "settings" and not tap.arg:
-        step.reply(settings_menu(step.user))
+        ctx.reply(settings_menu(ctx.user))
     elif tap.action == "confirm_twice" and tap.arg in ("on", "off"):
-        step.update(confirm_twice=tap.arg == "on")
-        step.reply(settings_menu(step.user, edit=True))
+        ctx.update(confirm_twice=tap.arg == "on")
+        ctx.reply(settings_menu(ctx.user, edit=True))
     else:
-        step.notice("errors.button_invalid", alert=True)
+        ctx.notice("errors.button_invalid", alert=True)
+
+
+FEATURE = Feature(
+    commands={
+        "language": lambda ctx, _: ctx.reply(language_menu()),
+        "settings": lambda ctx, _: ctx.reply(settings_menu(ctx.user)),
+    },
+    scope="m",
+    on_tap=on_tap,
+)

@@ -7,17 +7,15 @@ due time is cleared with them, so a reminder is sent once, also across restarts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from flows import lifecycle, policy
-from flows.calendar import month_bounds
-from flows.policy import Channel, History
+from flows import complaints, explain, lifecycle
+from flows.context import Rules, notification
+from flows.policy import Channel
 from flows.ports import Tx
 from flows.records import ComplaintRecord, Stage
-from flows.step import Rules, notification
 from flows.timefmt import at, span
 
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 # Telegram keeps an update for at most 24 h; an id seen longer ago than this cannot come back.
 REMEMBER_UPDATES = timedelta(hours=48)
 
@@ -26,20 +24,16 @@ def sweep(tx: Tx, now: datetime, rules: Rules, batch: int = 100) -> datetime | N
     """Fire everything due by `now`; return when the next thing falls due (None: nothing)."""
     tx.prune_updates(now - REMEMBER_UPDATES)
     for complaint in tx.due_complaints(now, batch):
-        updated = _auto_review(tx, complaint, now)
+        updated = _auto_review(tx, complaint, now, rules)
         updated = _remind(tx, updated, now, rules)
         if updated is not complaint:
-            tx.update_complaint(
-                updated.model_copy(update={"version": complaint.version + 1}), complaint.version
-            )
-    upcoming = tx.due_complaints(FAR_FUTURE, 1)
-    if not upcoming:
-        return None
-    first = upcoming[0]
-    return min(d for d in (first.review_due_at, first.remind_at) if d is not None)
+            complaints.save(tx, complaint, updated)
+    return tx.next_deadline()
 
 
-def _auto_review(tx: Tx, complaint: ComplaintRecord, now: datetime) -> ComplaintRecord:
+def _auto_review(
+    tx: Tx, complaint: ComplaintRecord, now: datetime, rules: Rules
+) -> ComplaintRecord:
     due = complaint.review_due_at
     if due is None or due > now:
         return complaint
@@ -47,8 +41,11 @@ def _auto_review(tx: Tx, complaint: ComplaintRecord, now: datetime) -> Complaint
     if moved is None:  # no longer pending: just forget the due time
         return complaint.model_copy(update={"review_due_at": None})
     if moved.stage is Stage.MANUAL_REVIEW:
+        can = explain.withdrawal_now_for(tx, rules.catalog, moved, due)
         tx.enqueue(
-            notification(complaint.user_id, "notify.manual_review", due, number=complaint.number)
+            notification(
+                complaint.user_id, "notify.manual_review", due, number=complaint.number, can=can
+            )
         )
     return moved
 
@@ -60,16 +57,9 @@ def _remind(tx: Tx, complaint: ComplaintRecord, now: datetime, rules: Rules) -> 
     reminded = lifecycle.apply(complaint, "remind", due)
     if reminded is None:
         return complaint.model_copy(update={"remind_at": None})
-    ctype = rules.catalog.type(complaint.type_id)
-    if ctype is None:
+    if rules.catalog.type(complaint.type_id) is None:
         return reminded
-    start, end = month_bounds(due)
-    request = tx.open_request_for(complaint.number)
-    history = History(
-        revocations_this_month=tx.revocations_in(complaint.user_id, start, end),
-        open_request=request.number if request else None,
-    )
-    decision = policy.decide(ctype, complaint, due, history, rules.catalog.limits)
+    decision = complaints.decision(tx, rules.catalog, complaint, due)
     closes = decision.window_ends
     if decision.channel is not Channel.REFUSED and closes is not None and closes > now:
         # (a sweep running late, after the window closed, sends no reminder at all)

@@ -1,28 +1,76 @@
 """Tasks: short conversations on top of the filing flow (a revocation request, an operator
-writing a result, composing a broadcast), each on its own shared transitions machine.
+writing a result or a decision, an operator composing a broadcast), each a `Flow` kept in the
+user's row (`UserRecord.task`) with its data typed by the task (a `TaskData` model).
 
-A task module describes itself as a `TaskFlow`: its machine and states, how an event becomes a
-trigger, what each state asks, what to say to input the state does not take, and what happens
-when the person submits. `drive` runs one event through it the same way for every task: fire
-the trigger on a throwaway `TaskModel`, pass on its replies, then end, move or keep the task.
+`task_flow` builds the `Flow` of a task: where it is kept, how it ends, and the rows every task
+shares (/start repeats its question, /cancel ends it). A task starts in the first state of its
+enum (`start`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any, cast
 
+from pydantic import BaseModel, Field
 from transitions import EventData, Machine
 
+from flows.context import Context
+from flows.conversation import Flow, FlowModel, Trigger, ask
 from flows.events import Event
-from flows.records import Task
+from flows.records import EvidenceItem, Task
 from flows.replies import Button, Notice, Ref, Reply
-from flows.step import Step
 
 CANCEL = Button("filing.button.cancel", "cancel")
 BACK = Button("filing.button.back", "back")
+
+
+class TaskData(BaseModel):
+    """A task's data. Stored as JSON in `Task.data`; the files it collected in `Task.materials`."""
+
+    materials: tuple[EvidenceItem, ...] = Field(default=(), exclude=True)
+
+
+def _model(ev: EventData) -> FlowModel:
+    return cast(FlowModel, ev.model)
+
+
+def invalid_choice(ev: EventData) -> None:
+    """A button whose argument the state does not know (forged or damaged)."""
+    _model(ev).replies.append(Notice("errors.button_invalid", alert=True))
+
+
+def submit(ev: EventData) -> None:
+    _model(ev).submit = True
+
+
+def _what(model: FlowModel) -> Ref:
+    assert model.user.task is not None
+    return Ref(f"task.{model.user.task.flow}")
+
+
+def still_open(ev: EventData) -> None:
+    """/start while a task is open: say so and ask its question again."""
+    model = _model(ev)
+    model.replies.append(Reply("task.in_progress", {"step": _what(model)}))
+    model.ask_again = True
+
+
+def cancelled(ev: EventData) -> None:
+    """/cancel or the cancel button: the task ends, saying what was stopped."""
+    model = _model(ev)
+    model.done = True
+    model.replies.append(Reply("task.cancelled", {"step": _what(model)}))
+
+
+def every_task_takes(states: type[Enum]) -> list[dict[str, Any]]:
+    """The rows of every task's table: /start repeats the question, /cancel ends the task."""
+    every = list(states)
+    return [
+        {"trigger": "start", "source": every, "dest": None, "after": still_open},
+        {"trigger": "cancel", "source": every, "dest": None, "after": cancelled},
+    ]
 
 
 def task_machine(states: type[Enum], transitions: list[dict[str, Any]]) -> Machine:
@@ -37,94 +85,77 @@ def task_machine(states: type[Enum], transitions: list[dict[str, Any]]) -> Machi
     )
 
 
-def _model(ev: EventData) -> TaskModel:
-    return cast(TaskModel, ev.model)
+def _admit_all(ctx: Context) -> bool:
+    return True
 
 
-def invalid_choice(ev: EventData) -> None:
-    """A button whose argument the state does not know (forged or damaged)."""
-    _model(ev).replies.append(Notice("errors.button_invalid", alert=True))
+def task_flow(
+    *,
+    name: str,
+    machine: Machine,
+    states: type[Enum],
+    data: type[TaskData],
+    buttons: frozenset[str],
+    trigger: Callable[[Context, FlowModel, Event], Trigger],
+    question: Callable[[Context, FlowModel], list[Reply]],
+    not_taken: Callable[[Context, FlowModel, Event], None],
+    on_submit: Callable[[Context, FlowModel], None],
+    facts: Callable[[Context, FlowModel, str, dict[str, Any]], None] | None = None,
+    admit: Callable[[Context], bool] = _admit_all,
+) -> Flow:
+    """The `Flow` of a task kept in `UserRecord.task` with its data as a `data` model."""
+
+    def load(ctx: Context) -> FlowModel:
+        task = ctx.user.task
+        assert task is not None
+        assert task.flow == name
+        fields = {**task.data, "materials": task.materials}
+        return FlowModel(ctx, states(task.state), data.model_validate(fields))
+
+    def store(ctx: Context, model: FlowModel) -> bool:
+        before = load(ctx)
+        if model.state == before.state and model.data == before.data:
+            return False
+        ctx.set_task(_record(name, model.state, model.data))
+        return True
+
+    extra = {"facts": facts} if facts is not None else {}
+    return Flow(
+        name=name,
+        machine=machine,
+        states=states,
+        buttons=buttons | {"cancel"},
+        load=load,
+        store=store,
+        trigger=trigger,
+        question=question,
+        not_taken=not_taken,
+        where=lambda model: Ref(f"task.{name}"),
+        on_submit=on_submit,
+        end=lambda ctx: ctx.set_task(None),
+        admit=admit,
+        **extra,
+    )
 
 
-def submit(ev: EventData) -> None:
-    _model(ev).submit = True
+def _record(name: str, state: Enum, data: TaskData) -> Task:
+    return Task(
+        flow=name,
+        state=state.value,
+        data=data.model_dump(mode="json", exclude_none=True),
+        materials=data.materials,
+    )
 
 
-def cancel_with(what: str) -> Callable[[EventData], None]:
-    """The `cancel` callback of a task: it ends, saying what was stopped (`what`: a key)."""
-
-    def cancel(ev: EventData) -> None:
-        model = _model(ev)
-        model.done = True
-        model.replies.append(Reply("task.cancelled", {"step": Ref(what)}))
-
-    return cancel
-
-
-class TaskModel:
-    """The machine model of one event: the task's state and data, and what firing produced.
-
-    Callbacks set `done` (the task ends, e.g. cancelled) or `submit` (the person confirmed:
-    the flow's `on_submit` takes over) and append replies or a pop-up `Notice`.
-    """
-
-    __slots__ = ("data", "done", "materials", "replies", "state", "submit")
-
-    def __init__(self, task: Task, states: type[Enum]) -> None:
-        self.state = states(task.state)
-        self.data: dict[str, Any] = dict(task.data)
-        self.materials = task.materials
-        self.replies: list[Reply | Notice] = []
-        self.done = False
-        self.submit = False
-
-    def updated(self, task: Task) -> Task:
-        return task.model_copy(
-            update={"state": self.state.value, "data": self.data, "materials": self.materials}
-        )
-
-
-Trigger = tuple[str | None, dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class TaskFlow:
-    machine: Machine
-    states: type[Enum]
-    trigger: Callable[[Step, Event], Trigger]  # "repeat" asks the question again
-    question: Callable[[Step, Task], list[Reply]]  # one message, or several (a preview)
-    model: Callable[[Step, Task], TaskModel]
-    on_invalid: Callable[[Step, Event], None]  # input the current state does not take
-    on_submit: Callable[[Step, Task], None]  # with the task as the model left it
-
-
-def drive(step: Step, flow: TaskFlow, event: Event) -> None:
-    """Run one event through the open task."""
-    task = step.user.task
-    assert task is not None
-    trigger, kwargs = flow.trigger(step, event)
-    if trigger == "repeat":
-        ask(step, flow, task)
-        return
-    if trigger is None or trigger not in flow.machine.get_triggers(flow.states(task.state).name):
-        flow.on_invalid(step, event)
-        return
-    model = flow.model(step, task)
-    flow.machine.events[trigger].trigger(model, **kwargs)
-    for item in model.replies:
-        if isinstance(item, Notice):
-            step.out.notice = item
-        else:
-            step.reply(item)
-    if model.done:
-        step.set_task(None)
-    elif model.submit:
-        flow.on_submit(step, model.updated(task))
-    elif (moved := model.updated(task)) != task:
-        step.set_task(moved)
-        ask(step, flow, moved)
-
-
-def ask(step: Step, flow: TaskFlow, task: Task) -> None:
-    for reply in flow.question(step, task):
-        step.reply(reply)
+def start(
+    ctx: Context, flow: Flow, data: TaskData | Mapping[str, Any], *, asking: bool = True
+) -> None:
+    """Open a task in the first state of its enum with `data` (as its data model, or fields
+    that model validates when the task is loaded); ask its first question."""
+    first = next(iter(flow.states))
+    if isinstance(data, TaskData):
+        ctx.set_task(_record(flow.name, first, data))
+    else:
+        ctx.set_task(Task(flow=flow.name, state=first.value, data=dict(data)))
+    if asking:
+        ask(ctx, flow)

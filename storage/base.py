@@ -11,9 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from flows.ports import Tx
+from flows.ports import Tx, VersionConflict
 
 T = TypeVar("T")
+CONFLICT_ATTEMPTS = 3  # a unit of work that meets a VersionConflict runs at most this often
 
 
 class ReadOnlyTransaction(Exception):
@@ -44,3 +45,18 @@ def require_aware(value: datetime, what: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be an aware datetime, got naive {value!r}")
     return value
+
+
+def retry_conflicts(once: Callable[[], T], retried: Callable[[], None]) -> T:
+    """Run `once()` (a whole transaction, rolled back when it raises) until it does not end in
+    a VersionConflict, at most CONFLICT_ATTEMPTS times; `retried()` is told of each retry.
+
+    Another writer changed a row between load and save: running the whole unit again
+    reloads it. Only the last attempt's conflict is let through.
+    """
+    for _ in range(CONFLICT_ATTEMPTS - 1):
+        try:
+            return once()
+        except VersionConflict:
+            retried()
+    return once()

@@ -1,8 +1,5 @@
-"""The broadcast ledger in SQLite: broadcasts and one `deliveries` row per recipient.
-
-Mixed into `storage.sqlite.SqliteTx` (it uses that class's `_run` and `_check_writable`), so the
-ledger's SQL lives here and the rest of the store stays as it is. The shape follows the
-reliability notes (docs: perf-reliability-anchors section 5):
+"""The broadcast ledger: broadcasts and one `deliveries` row per recipient (part of
+`storage.sql.SqlTx`). The shape follows the reliability notes (perf-reliability-anchors §5):
 
 - `create_broadcast` writes the broadcast and, with one `INSERT ... SELECT` over `users`, a
   pending row per recipient in the same transaction: PRIMARY KEY (broadcast_id, user_id), so
@@ -14,8 +11,6 @@ reliability notes (docs: perf-reliability-anchors section 5):
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -28,125 +23,85 @@ from flows.records import (
     Segment,
     SegmentKind,
 )
-from storage.rows import from_utc_text as _from_text
-from storage.rows import marks, optional_from_utc_text, optional_utc_text, utc_text
+from storage.rows import BROADCASTS, DELIVERIES, marks
+from storage.sqlbase import SqlBase
 
 _OPEN_STAGES = tuple(sorted(stage.value for stage in OPEN_STAGES))
-_BROADCAST_COLUMNS = (
-    "id, operator_id, text, photo_file_id, segment_kind, segment_value, status, total, "
-    "created_at, finished_at, progress_message_id"
-)
-_DELIVERY_COLUMNS = "broadcast_id, user_id, state, attempts, message_id, error, updated_at"
 _FINISHED = (BroadcastStatus.DONE, BroadcastStatus.CANCELLED)
 IN_FLIGHT_ERROR = "in flight when the sender stopped: not resent"
 
 
 def audience_condition(segment: Segment) -> tuple[str, tuple[Any, ...]]:
     """The WHERE clause over `users AS u` that picks a segment's recipients, and its values."""
-    where = "u.blocked_bot = 0"
+    where, values = "u.blocked_bot = ?", (False,)
     if segment.kind is SegmentKind.ALL:
-        return where, ()
+        return where, values
     if segment.kind is SegmentKind.LANGUAGE:
-        return f"{where} AND u.language = ?", (segment.value,)
+        return f"{where} AND u.language = ?", (*values, segment.value)
     complaint = (
         "SELECT 1 FROM complaints AS c WHERE c.user_id = u.user_id "
         f"AND c.stage IN ({marks(len(_OPEN_STAGES))})"
     )
     if segment.kind is SegmentKind.OPEN:
-        return f"{where} AND EXISTS ({complaint})", _OPEN_STAGES
-    return f"{where} AND EXISTS ({complaint} AND c.type_id = ?)", (*_OPEN_STAGES, segment.value)
-
-
-def broadcast_record(row: sqlite3.Row) -> Broadcast:
-    return Broadcast(
-        id=row["id"],
-        operator_id=row["operator_id"],
-        text=row["text"],
-        photo_file_id=row["photo_file_id"],
-        segment=Segment(kind=SegmentKind(row["segment_kind"]), value=row["segment_value"]),
-        status=BroadcastStatus(row["status"]),
-        total=row["total"],
-        created_at=_from_text(row["created_at"]),
-        finished_at=optional_from_utc_text(row["finished_at"]),
-        progress_message_id=row["progress_message_id"],
+        return f"{where} AND EXISTS ({complaint})", (*values, *_OPEN_STAGES)
+    return (
+        f"{where} AND EXISTS ({complaint} AND c.type_id = ?)",
+        (*values, *_OPEN_STAGES, segment.value),
     )
 
 
-def delivery_record(row: sqlite3.Row) -> Delivery:
-    return Delivery(
-        broadcast_id=row["broadcast_id"],
-        user_id=row["user_id"],
-        state=DeliveryState(row["state"]),
-        attempts=row["attempts"],
-        message_id=row["message_id"],
-        error=row["error"],
-        updated_at=_from_text(row["updated_at"]),
-    )
+def _broadcast(row: Any) -> Broadcast:
+    segment = Segment(kind=SegmentKind(row["segment_kind"]), value=row["segment_value"])
+    return BROADCASTS.record(row, segment=segment)
 
 
-class BroadcastLedger:
-    """The ledger half of `SqliteTx` (see `flows.ports.Tx` for each method's contract)."""
-
-    def _run(self, sql: str, parameters: Iterable[Any] = ()) -> sqlite3.Cursor:
-        raise NotImplementedError  # pragma: no cover - provided by SqliteTx
-
-    def _check_writable(self, operation: str) -> None:
-        raise NotImplementedError  # pragma: no cover - provided by SqliteTx
+class LedgerSql(SqlBase):
+    """See `flows.ports.Ledger` for each method's contract."""
 
     def audience_count(self, segment: Segment) -> int:
         where, values = audience_condition(segment)
-        row = self._run(f"SELECT COUNT(*) FROM users AS u WHERE {where}", values).fetchone()
-        return int(row[0])
+        row = self._run(f"SELECT COUNT(*) AS n FROM users AS u WHERE {where}", values).fetchone()
+        return int(row["n"])
 
     def create_broadcast(self, broadcast: Broadcast) -> Broadcast:
         self._check_writable("create_broadcast")
-        created = utc_text(broadcast.created_at, "created_at")
-        cursor = self._run(
-            "INSERT INTO broadcasts (operator_id, text, photo_file_id, segment_kind, "
-            "segment_value, status, total, created_at, finished_at, progress_message_id) "
-            f"VALUES ({marks(10)})",
-            (
-                broadcast.operator_id,
-                broadcast.text,
-                broadcast.photo_file_id,
-                broadcast.segment.kind.value,
-                broadcast.segment.value,
-                broadcast.status.value,
-                0,
-                created,
-                optional_utc_text(broadcast.finished_at, "finished_at"),
-                broadcast.progress_message_id,
-            ),
+        columns = BROADCASTS.but("id")
+        segment = broadcast.segment
+        broadcast_id = int(
+            self._run(
+                f"{BROADCASTS.insert(columns)} RETURNING id",
+                BROADCASTS.values(
+                    broadcast,
+                    columns,
+                    segment_kind=segment.kind.value,
+                    segment_value=segment.value,
+                    total=0,
+                ),
+            ).fetchone()["id"]
         )
-        broadcast_id = cursor.lastrowid
-        assert broadcast_id is not None
-        where, values = audience_condition(broadcast.segment)
+        where, values = audience_condition(segment)
         total = self._run(
-            f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) "
+            f"INSERT INTO deliveries ({DELIVERIES.select()}) "
             "SELECT ?, u.user_id, 'pending', 0, NULL, '', ? FROM users AS u "
             f"WHERE {where} ORDER BY u.user_id",
-            (broadcast_id, created, *values),
+            (broadcast_id, broadcast.created_at, *values),
         ).rowcount
         self._run("UPDATE broadcasts SET total = ? WHERE id = ?", (total, broadcast_id))
         return broadcast.model_copy(update={"id": broadcast_id, "total": total})
 
+    def _broadcasts(self, where: str, *values: object) -> list[Broadcast]:
+        rows = self._run(f"SELECT {BROADCASTS.select()} FROM broadcasts {where}", values)
+        return [_broadcast(row) for row in rows]
+
     def get_broadcast(self, broadcast_id: int) -> Broadcast | None:
-        row = self._run(
-            f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
-        ).fetchone()
-        return None if row is None else broadcast_record(row)
+        found = self._broadcasts("WHERE id = ?", broadcast_id)
+        return found[0] if found else None
 
     def list_broadcasts(self, limit: int = 10) -> list[Broadcast]:
-        rows = self._run(
-            f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)
-        )
-        return [broadcast_record(row) for row in rows]
+        return self._broadcasts("ORDER BY id DESC LIMIT ?", limit)
 
     def active_broadcasts(self) -> list[Broadcast]:
-        rows = self._run(
-            f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE status = 'running' ORDER BY id"
-        )
-        return [broadcast_record(row) for row in rows]
+        return self._broadcasts("WHERE status = 'running' ORDER BY id")
 
     def set_broadcast_status(
         self,
@@ -156,7 +111,7 @@ class BroadcastLedger:
         expected: frozenset[BroadcastStatus] | None = None,
     ) -> bool:
         self._check_writable("set_broadcast_status")
-        finished = utc_text(now, "now") if status in _FINISHED else None
+        finished = now if status in _FINISHED else None
         condition, values = "", tuple[str, ...]()
         if expected is not None:
             wanted = sorted(s.value for s in expected)
@@ -176,9 +131,8 @@ class BroadcastLedger:
 
     def claim_deliveries(self, broadcast_id: int, limit: int, now: datetime) -> list[int]:
         self._check_writable("claim_deliveries")
-        at = utc_text(now, "now")
         ids = [
-            int(row[0])
+            int(row["user_id"])
             for row in self._run(
                 "SELECT user_id FROM deliveries WHERE broadcast_id = ? AND state = 'pending' "
                 "ORDER BY user_id LIMIT ?",
@@ -189,7 +143,7 @@ class BroadcastLedger:
             self._run(
                 "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, "
                 f"updated_at = ? WHERE broadcast_id = ? AND user_id IN ({marks(len(ids))})",
-                (at, broadcast_id, *ids),
+                (now, broadcast_id, *ids),
             )
         return ids
 
@@ -206,15 +160,16 @@ class BroadcastLedger:
         self._run(
             "UPDATE deliveries SET state = ?, message_id = ?, error = ?, updated_at = ? "
             "WHERE broadcast_id = ? AND user_id = ?",
-            (state.value, message_id, error, utc_text(now, "now"), broadcast_id, user_id),
+            (state.value, message_id, error, now, broadcast_id, user_id),
         )
 
     def release_delivery(self, broadcast_id: int, user_id: int, now: datetime) -> None:
         self._check_writable("release_delivery")
         self._run(
-            "UPDATE deliveries SET state = 'pending', attempts = MAX(attempts - 1, 0), "
+            "UPDATE deliveries SET state = 'pending', "
+            "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, "
             "updated_at = ? WHERE broadcast_id = ? AND user_id = ? AND state = 'sending'",
-            (utc_text(now, "now"), broadcast_id, user_id),
+            (now, broadcast_id, user_id),
         )
 
     def recover_in_flight(self, now: datetime) -> int:
@@ -222,22 +177,22 @@ class BroadcastLedger:
         cursor = self._run(
             "UPDATE deliveries SET state = 'unknown', error = ?, updated_at = ? "
             "WHERE state = 'sending'",
-            (IN_FLIGHT_ERROR, utc_text(now, "now")),
+            (IN_FLIGHT_ERROR, now),
         )
         return cursor.rowcount
 
     def delivery_counts(self, broadcast_id: int) -> dict[DeliveryState, int]:
         counts = dict.fromkeys(DeliveryState, 0)
         for row in self._run(
-            "SELECT state, COUNT(*) FROM deliveries WHERE broadcast_id = ? GROUP BY state",
+            "SELECT state, COUNT(*) AS n FROM deliveries WHERE broadcast_id = ? GROUP BY state",
             (broadcast_id,),
         ):
-            counts[DeliveryState(row[0])] = int(row[1])
+            counts[DeliveryState(row["state"])] = int(row["n"])
         return counts
 
     def get_delivery(self, broadcast_id: int, user_id: int) -> Delivery | None:
         row = self._run(
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE broadcast_id = ? AND user_id = ?",
+            f"SELECT {DELIVERIES.select()} FROM deliveries WHERE broadcast_id = ? AND user_id = ?",
             (broadcast_id, user_id),
         ).fetchone()
-        return None if row is None else delivery_record(row)
+        return None if row is None else DELIVERIES.record(row)

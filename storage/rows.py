@@ -1,40 +1,46 @@
-"""Rows <-> records for the SQLite store: column lists, parameter tuples and record builders.
+"""Rows <-> records: one column list per table, and the mapping derived from it.
 
-Instants are stored as fixed-width ISO-8601 UTC text (so text order is time order and range
-queries compare text); booleans as 0/1; nested records (a draft, a task, request materials,
-notification params) as JSON. `storage.sqlite` holds the SQL; this module only maps.
+A `Table` names its columns once. Its SQL fragments (column lists, placeholders, `SET`
+clauses) and the mapping both ways come from that list and the record's field types:
+
+- writing, each column's value is the record's attribute of that name (or an explicit extra,
+  e.g. a foreign key), with enums as their values and nested records (a draft, a task,
+  request materials, notification params) as JSON; instants stay `datetime` here and the
+  store's dialect encodes them (SQLite: fixed-width ISO-8601 UTC text; PostgreSQL:
+  `timestamptz`);
+- reading, the columns that are fields of the record are decoded by the field's type
+  (JSON text -> nested record, instant text -> aware datetime in UTC) and validated by it.
+
+SQL here uses `?` placeholders; the PostgreSQL store translates them.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import types
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel
 
 from flows.records import (
-    AccountKind,
     AuditEntry,
+    Broadcast,
     ComplaintRecord,
-    Draft,
+    Delivery,
     EvidenceItem,
-    EvidenceKind,
     Notification,
-    RequestStatus,
-    RevocationReason,
     RevocationRequest,
-    Stage,
-    Task,
     TimelineEntry,
     UserRecord,
 )
 from storage.base import require_aware
 
 Values = tuple[Any, ...]
-
-_MATERIALS: TypeAdapter[tuple[EvidenceItem, ...]] = TypeAdapter(tuple[EvidenceItem, ...])
+M = TypeVar("M", bound=BaseModel)
 
 
 def utc_text(value: datetime, what: str = "datetime") -> str:
@@ -42,299 +48,167 @@ def utc_text(value: datetime, what: str = "datetime") -> str:
     return require_aware(value, what).astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def from_utc_text(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def optional_utc_text(value: datetime | None, what: str) -> str | None:
-    return None if value is None else utc_text(value, what)
-
-
-def optional_from_utc_text(text: str | None) -> datetime | None:
-    return None if text is None else from_utc_text(text)
-
-
 def marks(count: int) -> str:
-    """`?, ?, ...` for an `IN (...)` list of `count` values."""
+    """`?, ?, ...` for `count` values."""
     return ", ".join("?" * count)
 
 
-def params_json(params: dict[str, Any]) -> str:
-    """Notification params as JSON (a value JSON can't hold is refused when enqueued)."""
-    return json.dumps(params, ensure_ascii=False, sort_keys=True)
+def _encode(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    if isinstance(value, dict):  # notification params; a value JSON can't hold is refused
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, tuple):  # nested records (request materials)
+        return json.dumps([item.model_dump(mode="json") for item in value], ensure_ascii=False)
+    return value
 
 
-# --- users -------------------------------------------------------------------------------
-
-USER_COLUMNS = (
-    "language, language_chosen, confirm_twice, state, draft, task, blocked_bot, nonce, "
-    "version, created_at, updated_at"
-)
-
-
-def user_values(user: UserRecord) -> Values:
-    """The values for USER_COLUMNS, in order."""
-    return (
-        user.language,
-        int(user.language_chosen),
-        int(user.confirm_twice),
-        user.state,
-        None if user.draft is None else user.draft.model_dump_json(),
-        None if user.task is None else user.task.model_dump_json(),
-        int(user.blocked_bot),
-        user.nonce,
-        user.version,
-        utc_text(user.created_at, "created_at"),
-        utc_text(user.updated_at, "updated_at"),
-    )
+def _kinds(annotation: Any) -> set[type]:
+    """The classes an annotation admits (`X | None` -> {X, NoneType}; `tuple[...]` -> tuple)."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        return {kind for arg in get_args(annotation) for kind in _kinds(arg)}
+    origin = get_origin(annotation)
+    return {origin if isinstance(origin, type) else annotation}
 
 
-def user_record(row: sqlite3.Row) -> UserRecord:
-    draft, task = row["draft"], row["task"]
-    return UserRecord(
-        user_id=row["user_id"],
-        language=row["language"],
-        language_chosen=bool(row["language_chosen"]),
-        confirm_twice=bool(row["confirm_twice"]),
-        state=row["state"],
-        draft=None if draft is None else Draft.model_validate_json(draft),
-        task=None if task is None else Task.model_validate_json(task),
-        blocked_bot=bool(row["blocked_bot"]),
-        nonce=row["nonce"],
-        version=row["version"],
-        created_at=from_utc_text(row["created_at"]),
-        updated_at=from_utc_text(row["updated_at"]),
-    )
+def instant(value: Any) -> Any:
+    """A stored instant (SQLite text, PostgreSQL timestamptz) as an aware UTC datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return value
 
 
-# --- complaints, their evidence and their timeline ---------------------------------------
+def _as_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
-# Set once, at submission.
-COMPLAINT_FILING_COLUMNS = (
+
+@dataclass(frozen=True)
+class Table(Generic[M]):
+    """A table: its name, its columns (the one list) and the record its rows map to."""
+
+    name: str
+    model: type[M]
+    columns: tuple[str, ...]
+    decoders: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        decoders: dict[str, Any] = {}
+        for column in self.columns:
+            info = self.model.model_fields.get(column)
+            if info is None:
+                continue
+            kinds = _kinds(info.annotation)
+            if datetime in kinds:
+                decoders[column] = instant
+            elif kinds & {dict, tuple} or any(
+                isinstance(kind, type) and issubclass(kind, BaseModel) for kind in kinds
+            ):
+                decoders[column] = _as_json
+            else:
+                decoders[column] = None
+        object.__setattr__(self, "decoders", decoders)
+
+    def but(self, *left_out: str) -> tuple[str, ...]:
+        """The columns without `left_out` (e.g. an id the database assigns)."""
+        return tuple(column for column in self.columns if column not in left_out)
+
+    def select(self, alias: str = "") -> str:
+        prefix = f"{alias}." if alias else ""
+        return ", ".join(prefix + column for column in self.columns)
+
+    def insert(self, columns: Sequence[str] | None = None) -> str:
+        """`INSERT INTO name (columns) VALUES (?, ...)` (all columns unless given)."""
+        columns = self.columns if columns is None else columns
+        return f"INSERT INTO {self.name} ({', '.join(columns)}) VALUES ({marks(len(columns))})"
+
+    @staticmethod
+    def assign(columns: Sequence[str]) -> str:
+        """`a = ?, b = ?` for an UPDATE's SET clause."""
+        return ", ".join(f"{column} = ?" for column in columns)
+
+    def values(
+        self, record: BaseModel, columns: Sequence[str] | None = None, **extra: Any
+    ) -> Values:
+        """The values for `columns` (all unless given), in order: `extra` first, else the
+        record's attribute of that name."""
+        columns = self.columns if columns is None else columns
+        return tuple(
+            extra[column] if column in extra else _encode(getattr(record, column))
+            for column in columns
+        )
+
+    def record(self, row: Mapping[str, Any], **extra: Any) -> M:
+        """The record of a row selected with `select()`; `extra` supplies other fields."""
+        data: dict[str, Any] = {}
+        for column, decode in self.decoders.items():
+            value = row[column]
+            data[column] = value if decode is None or value is None else decode(value)
+        data.update(extra)
+        return self.model.model_validate(data)
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(","))
+
+
+# Complaints: what is set once at filing, then what changes over a complaint's life
+# (update_complaint writes the life columns).
+COMPLAINT_FILING = _columns(
     "number, user_id, type_id, target, target_key, description, language, submitted_at"
 )
-# What changes over a complaint's life (update_complaint writes these, in this order).
-COMPLAINT_LIFE_COLUMNS = (
-    "stage",
-    "review_due_at",
-    "revocable_until",
-    "remind_at",
-    "operator_id",
-    "result_text",
-    "reviews_requested",
-    "loss_reported",
-    "revoked_at",
-    "version",
+COMPLAINT_LIFE = _columns(
+    "stage, review_due_at, revocable_until, remind_at, operator_id, result_text, "
+    "reviews_requested, loss_reported, revoked_at, version"
 )
+# What may change once a revocation request is made (its decision).
+REQUEST_DECISION = _columns("flagged, status, decided_at, decided_by, decision_text")
 
-
-def complaint_filing_values(complaint: ComplaintRecord) -> Values:
-    return (
-        complaint.number,
-        complaint.user_id,
-        complaint.type_id,
-        complaint.target,
-        complaint.target_key,
-        complaint.description,
-        complaint.language,
-        utc_text(complaint.submitted_at, "submitted_at"),
-    )
-
-
-def complaint_life_values(complaint: ComplaintRecord) -> Values:
-    """The values for COMPLAINT_LIFE_COLUMNS, in order."""
-    return (
-        complaint.stage.value,
-        optional_utc_text(complaint.review_due_at, "review_due_at"),
-        optional_utc_text(complaint.revocable_until, "revocable_until"),
-        optional_utc_text(complaint.remind_at, "remind_at"),
-        complaint.operator_id,
-        complaint.result_text,
-        complaint.reviews_requested,
-        int(complaint.loss_reported),
-        optional_utc_text(complaint.revoked_at, "revoked_at"),
-        complaint.version,
-    )
-
-
-def complaint_record(
-    row: sqlite3.Row, evidence: list[EvidenceItem], timeline: list[TimelineEntry]
-) -> ComplaintRecord:
-    return ComplaintRecord(
-        number=row["number"],
-        user_id=row["user_id"],
-        type_id=row["type_id"],
-        target=row["target"],
-        target_key=row["target_key"],
-        description=row["description"],
-        evidence=tuple(evidence),
-        language=row["language"],
-        stage=Stage(row["stage"]),
-        submitted_at=from_utc_text(row["submitted_at"]),
-        review_due_at=optional_from_utc_text(row["review_due_at"]),
-        revocable_until=optional_from_utc_text(row["revocable_until"]),
-        remind_at=optional_from_utc_text(row["remind_at"]),
-        operator_id=row["operator_id"],
-        result_text=row["result_text"],
-        reviews_requested=row["reviews_requested"],
-        loss_reported=bool(row["loss_reported"]),
-        revoked_at=optional_from_utc_text(row["revoked_at"]),
-        timeline=tuple(timeline),
-        version=row["version"],
-    )
-
-
-EVIDENCE_COLUMNS = (
-    "kind, file_id, file_unique_id, size, mime_type, file_name, media_group_id, text, "
-    "sender, received_at"
+USERS = Table(
+    "users",
+    UserRecord,
+    _columns(
+        "user_id, language, language_chosen, confirm_twice, state, draft, task, blocked_bot, "
+        "nonce, version, created_at, updated_at"
+    ),
 )
-
-
-def evidence_values(number: str, position: int, item: EvidenceItem) -> Values:
-    """(complaint_number, position, *EVIDENCE_COLUMNS)."""
-    return (
-        number,
-        position,
-        item.kind.value,
-        item.file_id,
-        item.file_unique_id,
-        item.size,
-        item.mime_type,
-        item.file_name,
-        item.media_group_id,
-        item.text,
-        item.sender,
-        utc_text(item.received_at, "received_at"),
-    )
-
-
-def evidence_item(row: sqlite3.Row) -> EvidenceItem:
-    return EvidenceItem(
-        kind=EvidenceKind(row["kind"]),
-        file_id=row["file_id"],
-        file_unique_id=row["file_unique_id"],
-        size=row["size"],
-        mime_type=row["mime_type"],
-        file_name=row["file_name"],
-        media_group_id=row["media_group_id"],
-        text=row["text"],
-        sender=row["sender"],
-        received_at=from_utc_text(row["received_at"]),
-    )
-
-
-EVENT_COLUMNS = "at, kind, actor, text"
-
-
-def event_values(number: str, position: int, entry: TimelineEntry) -> Values:
-    """(complaint_number, position, *EVENT_COLUMNS)."""
-    at = utc_text(entry.at, "timeline at")
-    return (number, position, at, entry.kind, entry.actor, entry.text)
-
-
-def timeline_entry(row: sqlite3.Row) -> TimelineEntry:
-    return TimelineEntry(
-        at=from_utc_text(row["at"]), kind=row["kind"], actor=row["actor"], text=row["text"]
-    )
-
-
-# --- revocation requests -----------------------------------------------------------------
-
-REQUEST_COLUMNS = (
-    "number, complaint_number, user_id, reason, account_kind, materials, flagged, status, "
-    "created_at, decided_at, decided_by, decision_text"
+COMPLAINTS = Table("complaints", ComplaintRecord, (*COMPLAINT_FILING, *COMPLAINT_LIFE))
+EVIDENCE = Table(
+    "evidence",
+    EvidenceItem,
+    _columns(
+        "complaint_number, position, kind, file_id, file_unique_id, size, mime_type, "
+        "file_name, media_group_id, text, sender, received_at"
+    ),
 )
-
-
-def request_values(request: RevocationRequest) -> Values:
-    """The values for REQUEST_COLUMNS, in order."""
-    for item in request.materials:
-        require_aware(item.received_at, "received_at")
-    return (
-        request.number,
-        request.complaint_number,
-        request.user_id,
-        request.reason.value,
-        request.account_kind.value,
-        _MATERIALS.dump_json(request.materials).decode(),
-        int(request.flagged),
-        request.status.value,
-        utc_text(request.created_at, "created_at"),
-        optional_utc_text(request.decided_at, "decided_at"),
-        request.decided_by,
-        request.decision_text,
-    )
-
-
-REQUEST_DECISION_COLUMNS = ("flagged", "status", "decided_at", "decided_by", "decision_text")
-
-
-def request_decision_values(request: RevocationRequest) -> Values:
-    """The values for REQUEST_DECISION_COLUMNS (what may change once a request is made)."""
-    return (
-        int(request.flagged),
-        request.status.value,
-        optional_utc_text(request.decided_at, "decided_at"),
-        request.decided_by,
-        request.decision_text,
-    )
-
-
-def request_record(row: sqlite3.Row) -> RevocationRequest:
-    return RevocationRequest(
-        number=row["number"],
-        complaint_number=row["complaint_number"],
-        user_id=row["user_id"],
-        reason=RevocationReason(row["reason"]),
-        account_kind=AccountKind(row["account_kind"]),
-        materials=_MATERIALS.validate_json(row["materials"]),
-        flagged=bool(row["flagged"]),
-        status=RequestStatus(row["status"]),
-        created_at=from_utc_text(row["created_at"]),
-        decided_at=optional_from_utc_text(row["decided_at"]),
-        decided_by=row["decided_by"],
-        decision_text=row["decision_text"],
-    )
-
-
-# --- outbox and audit --------------------------------------------------------------------
-
-NOTIFICATION_COLUMNS = "user_id, key, params, created_at"
-
-
-def notification_values(notification: Notification) -> Values:
-    """The values for NOTIFICATION_COLUMNS (the id is the outbox's to assign)."""
-    return (
-        notification.user_id,
-        notification.key,
-        params_json(notification.params),
-        utc_text(notification.created_at, "created_at"),
-    )
-
-
-def notification(row: sqlite3.Row) -> Notification:
-    return Notification(
-        id=row["id"],
-        user_id=row["user_id"],
-        key=row["key"],
-        params=json.loads(row["params"]),
-        created_at=from_utc_text(row["created_at"]),
-    )
-
-
-AUDIT_COLUMNS = "at, actor, action, subject, detail"
-
-
-def audit_values(entry: AuditEntry) -> Values:
-    """The values for AUDIT_COLUMNS, in order."""
-    return (utc_text(entry.at, "at"), entry.actor, entry.action, entry.subject, entry.detail)
-
-
-def audit_entry(row: sqlite3.Row) -> AuditEntry:
-    return AuditEntry(
-        at=from_utc_text(row["at"]),
-        actor=row["actor"],
-        action=row["action"],
-        subject=row["subject"],
-        detail=row["detail"],
-    )
+EVENTS = Table(
+    "complaint_events",
+    TimelineEntry,
+    _columns("complaint_number, position, at, kind, actor, text"),
+)
+REQUESTS = Table(
+    "revocation_requests",
+    RevocationRequest,
+    _columns(
+        "number, complaint_number, user_id, reason, account_kind, materials, flagged, status, "
+        "created_at, decided_at, decided_by, decision_text"
+    ),
+)
+OUTBOX = Table("outbox", Notification, _columns("id, user_id, key, params, created_at"))
+AUDIT = Table("audit", AuditEntry, _columns("at, actor, action, subject, detail"))
+BROADCASTS = Table(
+    "broadcasts",
+    Broadcast,
+    _columns(
+        "id, operator_id, text, photo_file_id, segment_kind, segment_value, status, total, "
+        "created_at, finished_at, progress_message_id"
+    ),
+)
+DELIVERIES = Table(
+    "deliveries",
+    Delivery,
+    _columns("broadcast_id, user_id, state, attempts, message_id, error, updated_at"),
+)

@@ -2,6 +2,7 @@
 
 - `translator`: the real zh-CN / en message catalogs, loaded once.
 - `settings`: test settings on a fresh SQLite file under tmp_path, with one operator (9001).
+- `store`: each store backend, fresh and empty (SQLite on a temporary file).
 - `sim`: the real Application (production wiring) on the fake Telegram and a FakeClock
   starting Monday 2026-11-23 09:00 Asia/Shanghai; actors are created with `sim.user(...)`.
 """
@@ -20,6 +21,8 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.simulator import Simulator
+from storage.base import Store
+from storage.sqlite import SqliteStore
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
 OPERATOR = 9001
@@ -42,6 +45,16 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(params=["sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Each store backend, fresh and empty; the contract suite runs once per backend."""
+    opened = await SqliteStore.open(tmp_path / "data" / "desk.sqlite3")
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
 @pytest.fixture
 async def sim(settings: Settings) -> AsyncIterator[Simulator]:
     """The real bot on the fake Telegram and a FakeClock, stopped after the test."""
@@ -49,8 +62,7 @@ async def sim(settings: Settings) -> AsyncIterator[Simulator]:
     async def factory(request: BaseRequest, clock: FakeClock) -> AnyApp:
         return build_application(settings, clock=clock, request=request, translator=_TRANSLATOR)
 
-    simulator = await Simulator.start(factory, clock=FakeClock(START))
-    simulator.translator = _TRANSLATOR
+    simulator = await Simulator.start(factory, clock=FakeClock(START), translator=_TRANSLATOR)
     async with simulator:
         yield simulator
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.fake.files import MAX_DOWNLOAD
 from bot.fake.html import render
 from bot.fake.models import JSON, ApiError, FakeButton, FakeFile, FakeMessage
-
-if TYPE_CHECKING:
-    from bot.fake.world import FakeTelegram, UploadedFiles
+from bot.fake.state import UploadedFiles, WorldState
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -25,7 +23,7 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
-Method = Callable[["FakeTelegram", JSON, "UploadedFiles"], Any]
+Method = Callable[[WorldState, JSON, UploadedFiles], Any]
 
 
 def _bad(description: str) -> ApiError:
@@ -50,7 +48,7 @@ def _int(params: JSON, key: str, missing: str) -> int:
         raise _bad(missing) from None
 
 
-def _chat(world: FakeTelegram, params: JSON, *, check_blocked: bool = True) -> int:
+def _chat(world: WorldState, params: JSON, *, check_blocked: bool = True) -> int:
     if "chat_id" not in params and "inline_message_id" in params:
         raise _bad("inline messages are not supported by the fake world")
     chat_id = _int(params, "chat_id", "chat_id is empty")
@@ -109,7 +107,7 @@ def _text(params: JSON, key: str, *, limit: int, too_long: str, required: bool) 
     return visible, signature
 
 
-def _target(world: FakeTelegram, params: JSON, action: str) -> FakeMessage:
+def _target(world: WorldState, params: JSON, action: str) -> FakeMessage:
     chat_id = _chat(world, params)
     message_id = _int(params, "message_id", f"message to {action} not found")
     msg = world.message(chat_id, message_id)
@@ -120,7 +118,7 @@ def _target(world: FakeTelegram, params: JSON, action: str) -> FakeMessage:
     return msg
 
 
-def _apply_edit(world: FakeTelegram, msg: FakeMessage) -> JSON:
+def _apply_edit(world: WorldState, msg: FakeMessage) -> JSON:
     msg.edited = True
     msg.edit_date = world.clock.now()
     world.notify("edited", msg)
@@ -130,7 +128,7 @@ def _apply_edit(world: FakeTelegram, msg: FakeMessage) -> JSON:
 # ---- messages ---------------------------------------------------------------------------------
 
 
-def send_message(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def send_message(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     chat_id = _chat(world, params)
     text, signature = _text(
         params, "text", limit=MAX_TEXT, too_long="message is too long", required=True
@@ -148,7 +146,7 @@ def send_message(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSO
     return world.message_json(msg)
 
 
-def edit_message_text(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def edit_message_text(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     msg = _target(world, params, "edit")
     if msg.kind != "text":
         raise _bad("there is no text in the message to edit")
@@ -162,7 +160,7 @@ def edit_message_text(world: FakeTelegram, params: JSON, files: UploadedFiles) -
     return _apply_edit(world, msg)
 
 
-def edit_message_caption(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def edit_message_caption(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     msg = _target(world, params, "edit")
     if msg.kind == "text":
         raise _bad("there is no caption in the message to edit")
@@ -176,7 +174,7 @@ def edit_message_caption(world: FakeTelegram, params: JSON, files: UploadedFiles
     return _apply_edit(world, msg)
 
 
-def edit_message_reply_markup(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def edit_message_reply_markup(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     msg = _target(world, params, "edit")
     buttons, _ = _markup(params)
     if buttons == msg.buttons:
@@ -185,7 +183,7 @@ def edit_message_reply_markup(world: FakeTelegram, params: JSON, files: Uploaded
     return _apply_edit(world, msg)
 
 
-def delete_message(world: FakeTelegram, params: JSON, files: UploadedFiles) -> bool:
+def delete_message(world: WorldState, params: JSON, files: UploadedFiles) -> bool:
     msg = _target(world, params, "delete")
     if world.clock.now() - msg.date > timedelta(hours=48):
         raise _bad("message can't be deleted for everyone")
@@ -195,7 +193,7 @@ def delete_message(world: FakeTelegram, params: JSON, files: UploadedFiles) -> b
     return True
 
 
-def answer_callback_query(world: FakeTelegram, params: JSON, files: UploadedFiles) -> bool:
+def answer_callback_query(world: WorldState, params: JSON, files: UploadedFiles) -> bool:
     text = params.get("text")
     world.answer_callback(
         str(params.get("callback_query_id", "")),
@@ -209,7 +207,7 @@ def answer_callback_query(world: FakeTelegram, params: JSON, files: UploadedFile
 
 
 def _media_file(
-    world: FakeTelegram, kind: str, value: Any, files: UploadedFiles, field: str
+    world: WorldState, kind: str, value: Any, files: UploadedFiles, field: str
 ) -> list[FakeFile]:
     """Resolve a media parameter: an upload, `attach://name`, a known file_id, or a URL."""
     name = field
@@ -234,7 +232,7 @@ def _media_file(
     return world.files.photo_group(value) if kind == "photo" else [stored]
 
 
-def _send_media(world: FakeTelegram, params: JSON, files: UploadedFiles, kind: str) -> JSON:
+def _send_media(world: WorldState, params: JSON, files: UploadedFiles, kind: str) -> JSON:
     chat_id = _chat(world, params)
     caption, signature = _text(
         params, "caption", limit=MAX_CAPTION, too_long="message caption is too long", required=False
@@ -255,19 +253,19 @@ def _send_media(world: FakeTelegram, params: JSON, files: UploadedFiles, kind: s
     return world.message_json(msg)
 
 
-def send_photo(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def send_photo(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     return _send_media(world, params, files, "photo")
 
 
-def send_document(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def send_document(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     return _send_media(world, params, files, "document")
 
 
-def send_video(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def send_video(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     return _send_media(world, params, files, "video")
 
 
-def send_media_group(world: FakeTelegram, params: JSON, files: UploadedFiles) -> list[JSON]:
+def send_media_group(world: WorldState, params: JSON, files: UploadedFiles) -> list[JSON]:
     chat_id = _chat(world, params)
     media = _decoded(params, "media")
     if not isinstance(media, list) or not 2 <= len(media) <= 10:
@@ -304,7 +302,7 @@ def send_media_group(world: FakeTelegram, params: JSON, files: UploadedFiles) ->
     return sent
 
 
-def get_file(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def get_file(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     stored = world.files.get(str(params.get("file_id", "")))
     if stored is None:
         raise _bad("invalid file_id")
@@ -321,17 +319,17 @@ def get_file(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
 # ---- chats, bot and housekeeping --------------------------------------------------------------
 
 
-def send_chat_action(world: FakeTelegram, params: JSON, files: UploadedFiles) -> bool:
+def send_chat_action(world: WorldState, params: JSON, files: UploadedFiles) -> bool:
     _chat(world, params)
     return True
 
 
-def get_chat(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def get_chat(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     chat_id = _chat(world, params, check_blocked=False)
     return world.chat_json(chat_id) | {"accent_color_id": 0, "max_reaction_count": 11}
 
 
-def get_me(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def get_me(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     return world.bot_json() | {
         "can_join_groups": True,
         "can_read_all_group_messages": False,
@@ -344,7 +342,7 @@ def _commands_key(params: JSON) -> tuple[str, str]:
     return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
 
 
-def set_my_commands(world: FakeTelegram, params: JSON, files: UploadedFiles) -> bool:
+def set_my_commands(world: WorldState, params: JSON, files: UploadedFiles) -> bool:
     commands = _decoded(params, "commands") or []
     for command in commands:
         name = str(command.get("command", ""))
@@ -359,34 +357,34 @@ def set_my_commands(world: FakeTelegram, params: JSON, files: UploadedFiles) -> 
     return True
 
 
-def get_my_commands(world: FakeTelegram, params: JSON, files: UploadedFiles) -> list[JSON]:
+def get_my_commands(world: WorldState, params: JSON, files: UploadedFiles) -> list[JSON]:
     return list(world.commands.get(_commands_key(params), []))
 
 
-def delete_my_commands(world: FakeTelegram, params: JSON, files: UploadedFiles) -> bool:
+def delete_my_commands(world: WorldState, params: JSON, files: UploadedFiles) -> bool:
     world.commands.pop(_commands_key(params), None)
     return True
 
 
-def set_webhook(world: FakeTelegram, params: JSON, files: UploadedFiles) -> bool:
+def set_webhook(world: WorldState, params: JSON, files: UploadedFiles) -> bool:
     world.webhook_url = str(params.get("url", ""))
     return True
 
 
-def delete_webhook(world: FakeTelegram, params: JSON, files: UploadedFiles) -> bool:
+def delete_webhook(world: WorldState, params: JSON, files: UploadedFiles) -> bool:
     world.webhook_url = ""
     return True
 
 
-def get_webhook_info(world: FakeTelegram, params: JSON, files: UploadedFiles) -> JSON:
+def get_webhook_info(world: WorldState, params: JSON, files: UploadedFiles) -> JSON:
     return {"url": world.webhook_url, "has_custom_certificate": False, "pending_update_count": 0}
 
 
-def get_updates(world: FakeTelegram, params: JSON, files: UploadedFiles) -> list[JSON]:
+def get_updates(world: WorldState, params: JSON, files: UploadedFiles) -> list[JSON]:
     return []  # updates are delivered directly by the front-ends
 
 
-def ok(world: FakeTelegram, params: JSON, files: UploadedFiles) -> bool:
+def ok(world: WorldState, params: JSON, files: UploadedFiles) -> bool:
     return True
 
 

@@ -32,10 +32,7 @@ class WorldState:
         clock: Clock,
         bot_id: int = 777000,
         bot_username: str = "complaint_desk_bot",
-        first_update_id: int = 1,
     ) -> None:
-        """`first_update_id`: Telegram never reuses update ids; a world that meets a database
-        from an earlier session (the console) must start past the ids recorded there."""
         self.clock = clock
         self.bot_id = bot_id
         self.bot_username = bot_username
@@ -52,7 +49,7 @@ class WorldState:
         self._unknown: list[str] = []
         self._faults: list[Fault] = []
         self._listeners: list[Listener] = []
-        self._update_ids = itertools.count(first_update_id)
+        self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._group_ids = itertools.count(1)
         self._seq = itertools.count(1)
@@ -114,6 +111,15 @@ class WorldState:
     def timeline(self, chat_id: int) -> list[FakeMessage | FakeTap]:
         """Messages and button taps of a chat, in the order they happened."""
         return list(self._timeline.get(chat_id, []))
+
+    def continue_update_ids(self, after: int) -> None:
+        """Number the next updates past `after`. Telegram never reuses update ids; a world that
+        meets a database from an earlier session (the console) continues past the ids it
+        recorded, or the bot would take its updates for redeliveries and drop them."""
+        self._update_ids = itertools.count(after + 1)
+
+    def new_media_group_id(self) -> str:
+        return f"album{next(self._group_ids)}"
 
     def mark(self) -> int:
         """A position in the world's event log, for `events_since`."""

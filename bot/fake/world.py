@@ -11,6 +11,7 @@ import contextlib
 from typing import Any
 
 from bot.fake.limits import FloodLimits
+from bot.fake.methods import METHODS
 from bot.fake.models import (
     JSON,
     ApiError,
@@ -99,8 +100,6 @@ class FakeTelegram(WorldState):
         self, method: str, params: JSON, files: UploadedFiles | None = None
     ) -> tuple[int, JSON]:
         """Run one Bot API call; returns (HTTP status, Telegram's JSON envelope)."""
-        from bot.fake.methods import METHODS  # methods imports this module
-
         files = files or {}
         logged = {k: v for k, v in params.items()} | {
             k: f"<upload {v[0]}>" for k, v in files.items()
@@ -257,9 +256,6 @@ class FakeTelegram(WorldState):
             media_group_id=media_group_id,
             file_unique_id=file_unique_id,
         )
-
-    def new_media_group_id(self) -> str:
-        return f"album{next(self._group_ids)}"
 
     def user_forward(self, user_id: int, sender_name: str, text: str) -> JSON:
         """The user forwards a text written by someone who hides their account."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.app import runtime
 from bot.simulator import Simulator
-from flows.step import notification
+from flows.context import notification
 
 
 async def test_a_refused_notification_does_not_hold_up_the_rest(sim: Simulator) -> None:
@@ -16,13 +16,13 @@ async def test_a_refused_notification_does_not_hold_up_the_rest(sim: Simulator) 
 
     def enqueue(tx: object) -> None:
         for user_id in (424242, 1001):
-            tx.enqueue(notification(user_id, "notify.manual_review", now, number="X-1"))  # type: ignore[attr-defined]
+            tx.enqueue(notification(user_id, "notify.accepted", now, number="X-1"))  # type: ignore[attr-defined]
 
     await rt.store.transact(enqueue)
     assert rt.outbox is not None
     rt.outbox.kick()
     await sim.run_until_idle()
-    alice.assert_last("notify.manual_review")
+    alice.assert_last("notify.accepted")
     assert await rt.store.read(lambda tx: tx.pending_notifications()) == []
 
 
@@ -33,7 +33,7 @@ async def test_a_blocked_recipient_is_recorded_and_not_retried(sim: Simulator) -
     rt = runtime(sim.app)
     now = sim.clock.now()
     await rt.store.transact(
-        lambda tx: tx.enqueue(notification(1001, "notify.manual_review", now, number="X-2"))
+        lambda tx: tx.enqueue(notification(1001, "notify.accepted", now, number="X-2"))
     )
     assert rt.outbox is not None
     rt.outbox.kick()

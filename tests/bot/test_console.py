@@ -18,7 +18,9 @@ import pytest
 
 from bot.app import build_application
 from bot.config import Settings
-from bot.console import OPERATOR_ID, Console, ConsoleError, parse_duration, run_console
+from bot.console import HELP, OPERATOR_ID, ConsoleError, parse_duration, run_console
+from bot.console.chat import COMMANDS
+from bot.console.view import View
 from bot.fake.models import FakeButton, FakeMessage
 from bot.i18n import Translator, plain
 
@@ -142,7 +144,7 @@ async def test_the_same_complaint_in_chinese(
     welcome = messages(groups[0])[0]
     assert file_label in welcome["buttons"][0]
     type_list = messages(groups[1])[0]
-    assert type_list["buttons"][0][0] == "好友举报（色情/诈骗）"
+    assert type_list["buttons"][0][0] == "好友举报·色情/诈骗"
     submitted = events(parse(output), "complaint.submitted")
     assert [e["data"]["type"] for e in submitted] == ["friend_report"]
     assert NUMBER.fullmatch(submitted[0]["data"]["number"])
@@ -199,7 +201,7 @@ async def test_as_switches_user_and_block_silences_the_bot(
 def test_messages_to_other_users_are_prefixed_in_the_chat_view() -> None:
     """The chat view names the recipient of a message that is not for the current user."""
     stdout = io.StringIO()
-    view = Console(stdout, user_id=OPERATOR_ID, language="en", as_json=False, interactive=False)
+    view = View(stdout, user_id=OPERATOR_ID, interactive=False)
     buttons = [[FakeButton("Accept", "a"), FakeButton("Reject", "r")]]
     note = FakeMessage(
         1002, 7, True, "text", START, "Your complaint\nwas accepted", buttons=buttons
@@ -315,7 +317,7 @@ async def test_the_console_adds_its_operator(
         built.append(app_settings)
         return build_application(app_settings, **kwargs)
 
-    monkeypatch.setattr("bot.console.build_application", spy)
+    monkeypatch.setattr("bot.console.main.build_application", spy)
     settings = settings.model_copy(update={"operator_ids": frozenset({42})})
     code, _ = await console(settings, tmp_path, [":restart"])
     assert code == 0
@@ -345,7 +347,7 @@ async def test_without_db_a_temporary_database_is_removed(
         made.append(Path(real_mkdtemp(prefix=prefix, dir=tmp_path)))
         return str(made[-1])
 
-    monkeypatch.setattr("bot.console.tempfile.mkdtemp", mkdtemp)
+    monkeypatch.setattr("bot.console.main.tempfile.mkdtemp", mkdtemp)
     stdout = io.StringIO()
     code = await run_console(Settings(), io.StringIO("/start\n"), stdout, start=START, as_json=True)
     assert code == 0
@@ -374,3 +376,33 @@ async def test_example_scripts_file_one_complaint(
     assert len(per_line(objects)) == len(text.splitlines())
     assert not [o for o in objects if o["type"] == "error"]
     assert len(events(objects, "complaint.submitted")) == 1
+
+
+_COMMAND = re.compile(r"(?<![\w:]):([a-z]+)\b")
+
+
+def test_help_lists_every_command_and_only_those() -> None:
+    """`:help` (written once, in bot/console/chat.py) names exactly the commands it runs."""
+    assert set(_COMMAND.findall(HELP)) == set(COMMANDS) | {"quit"}
+
+
+def test_the_readme_lists_the_console_commands_of_help() -> None:
+    """The README's console table names the same commands as `:help`."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = [line for line in readme.splitlines() if line.startswith("| `:")]
+    assert table, "the README has no console command table"
+    listed = {name for line in table for name in _COMMAND.findall(line.split(" | ")[0])}
+    assert listed == set(_COMMAND.findall(HELP))
+
+
+async def test_update_ids_continue_from_the_database_not_the_clock(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second session on the same file is answered even if the real clock reads the same
+    (or an earlier) time: its update ids continue past those the database recorded."""
+    monkeypatch.setattr("bot.clock.SystemClock.now", lambda self: START)
+    for _ in range(2):
+        code, output = await console(settings, tmp_path, ["/start", "/start", "/start"])
+        assert code == 0
+        groups = per_line(parse(output))
+        assert [len(messages(g)) for g in groups] == [1, 1, 1], output

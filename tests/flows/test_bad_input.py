@@ -7,9 +7,8 @@ import logging
 import pytest
 
 from bot.app import runtime
-from bot.fake.actor import Actor
-from bot.simulator import Simulator
-from tests.flows.test_filing_conversations import (
+from bot.simulator import Actor, Simulator
+from tests.flows.conversations import (
     DESCRIPTION,
     TARGETS,
     file_to_review,

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from bot.app import runtime
-from bot.fake.actor import Actor
 from bot.fake.models import Call
-from bot.simulator import Simulator
+from bot.simulator import Actor, Simulator
 from flows.catalog import load_catalog
 from flows.ports import Tx
 from flows.records import (
@@ -26,7 +25,7 @@ from flows.records import (
 )
 from storage.sqlite import SqliteTx
 from tests.conftest import OPERATOR
-from tests.flows.test_follow_conversations import file
+from tests.flows.conversations import file
 
 TEXT = "Planned downtime tonight 23:00-23:30 (Beijing time). <b>Sorry</b> & thanks!"
 

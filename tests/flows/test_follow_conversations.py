@@ -3,29 +3,9 @@
 from __future__ import annotations
 
 from bot.app import runtime
-from bot.fake.actor import Actor
 from bot.simulator import Simulator
-from flows.records import ComplaintRecord, Stage
-from tests.flows.test_filing_conversations import file_to_review, submit
-
-
-async def file(actor: Actor, type_id: str = "friend_report", target: str | None = None) -> str:
-    """File a complaint of `type_id` (against `target`, or the type's sample) and submit it."""
-    await file_to_review(actor, type_id, target)
-    return await submit(actor)
-
-
-async def stored(sim: Simulator, number: str) -> ComplaintRecord:
-    complaint = await runtime(sim.app).store.read(lambda tx: tx.get_complaint(number))
-    assert complaint is not None
-    return complaint
-
-
-async def open_detail(actor: Actor, number: str) -> None:
-    await actor.send("/mycomplaints")
-    actor.assert_last("follow.list")
-    await actor.tap(data=f"c:open:{number}")
-    actor.assert_last("follow.detail")
+from flows.records import Stage
+from tests.flows.conversations import file, open_detail, stored
 
 
 async def test_detail_counts_down_the_self_service_window(sim: Simulator) -> None:
@@ -73,7 +53,7 @@ async def test_an_irrevocable_type_says_why_and_what_else(sim: Simulator) -> Non
     assert user.label("follow.button.request") not in user.last.labels
     text = user.last.text
     assert user.label("policy.rule.not_revocable") in text
-    assert user.label("policy.next.escalate") in text
+    assert user.label("policy.next.customer_service", number=number) in text
 
 
 async def test_the_reminder_is_sent_once_also_across_a_restart(sim: Simulator) -> None:
@@ -181,4 +161,6 @@ async def test_the_fourth_revocation_in_a_month_goes_to_risk_review(sim: Simulat
     fourth = await file(user, target="someone_number_4")
     await open_detail(user, fourth)
     assert user.label("follow.button.revoke") not in user.last.labels
-    assert user.label("policy.rule.risk_review", monthly=3, daily=2) in user.last.text
+    assert user.label("policy.rule.risk_review", n=3, monthly=3) in user.last.text
+    assert "You already have 3 withdrawals this month" in user.last.text
+    assert "made more than" not in user.last.text

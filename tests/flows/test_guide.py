@@ -8,6 +8,7 @@ import re
 import pytest
 
 from bot.i18n import Translator
+from bot.render import Renderer
 from flows.catalog import Catalog, load_catalog
 from flows.guide import GUIDE_PAGES, guide_index, guide_page
 from flows.replies import Button, Reply
@@ -32,7 +33,7 @@ def _buttons(reply: Reply) -> list[Button]:
 
 
 def _render(tr: Translator, language: str, reply: Reply) -> str:
-    return tr.text(language, reply.key, **reply.params)
+    return Renderer(tr).text(language, reply.key, reply.params)
 
 
 def test_pages_are_the_spec_topics() -> None:
@@ -44,6 +45,7 @@ def test_pages_are_the_spec_topics() -> None:
         "precautions",
         "after",
         "revocation",
+        "materials",
         "compare",
     )
 

@@ -8,108 +8,23 @@ matched by key, so each test reads the same in both languages.
 from __future__ import annotations
 
 from bot.app import runtime
-from bot.fake.actor import Actor
 from bot.simulator import Simulator
-from flows.records import AuditEntry, ComplaintRecord, RequestStatus, RevocationRequest, Stage
+from flows.records import RequestStatus, Stage
 from tests.conftest import OPERATOR
-from tests.flows.test_filing_conversations import file_to_review, submit
-
-RESULT = "We checked the transfer records: the account was warned and restricted."
-
-
-# -- helpers -----------------------------------------------------------------------------------
-
-
-async def file(actor: Actor, type_id: str = "friend_report") -> str:
-    await file_to_review(actor, type_id)
-    return await submit(actor)
-
-
-async def stored(sim: Simulator, number: str) -> ComplaintRecord:
-    complaint = await runtime(sim.app).store.read(lambda tx: tx.get_complaint(number))
-    assert complaint is not None
-    return complaint
-
-
-async def stored_request(sim: Simulator, number: str) -> RevocationRequest:
-    request = await runtime(sim.app).store.read(lambda tx: tx.get_request(number))
-    assert request is not None
-    return request
-
-
-async def audit(sim: Simulator, subject: str | None = None) -> list[AuditEntry]:
-    """The audit log, oldest first."""
-    entries = await runtime(sim.app).store.read(lambda tx: tx.audit_log(subject, 200))
-    return entries[::-1]
-
-
-async def operator(sim: Simulator) -> Actor:
-    """The operator, English-speaking, who has started the bot (so notifications reach them)."""
-    op = sim.user(OPERATOR, "Olga", language_code="en")
-    await op.send("/start")
-    return op
-
-
-async def open_detail(actor: Actor, number: str) -> None:
-    await actor.send("/mycomplaints")
-    await actor.tap(data=f"c:open:{number}")
-    actor.assert_last("follow.detail")
-
-
-async def request_withdrawal(sim: Simulator, user: Actor, number: str) -> str:
-    """The user asks an operator to withdraw a payment complaint (misoperation, personal
-    account: identity photo + screen recording); returns the request number."""
-    await open_detail(user, number)
-    await user.tap_key("follow.button.request")
-    user.assert_last("revoke.ask_reason")
-    await user.tap_key("revoke.reason.misoperation")
-    await user.tap_key("revoke.account.personal")
-    user.assert_last("revoke.ask_material")
-    await user.send_photo(data=b"id-card-both-sides", file_name="id.jpg")
-    await user.send_video(data=b"screen-recording", file_name="recording.mp4")
-    user.assert_last("revoke.confirm")
-    await user.tap_key("revoke.button.send")
-    user.assert_got("revoke.submitted")
-    request = await runtime(sim.app).store.read(lambda tx: tx.open_request_for(number))
-    assert request is not None
-    return request.number
-
-
-async def open_card(op: Actor, number: str) -> None:
-    await op.send(f"/open {number}")
-    op.assert_last("operator.card")
-
-
-async def give_result(op: Actor, number: str, text: str = RESULT) -> None:
-    """From the card: give result, type it, send."""
-    await op.tap(data=f"o:result:{number}")
-    op.assert_last("operator.ask_result")
-    await op.send(text)
-    op.assert_last("operator.confirm_result")
-    await op.tap_key("operator.button.send")
-    op.assert_got("operator.result_sent")
-    op.assert_last("operator.card")
-
-
-async def move_to_investigating(op: Actor, number: str) -> None:
-    await open_card(op, number)
-    for action in ("pick", "accept", "investigate"):
-        await op.tap(data=f"o:{action}:{number}")
-        op.assert_last("operator.card")
-
-
-async def decide(op: Actor, request: str, verdict: str, message: str) -> None:
-    """/requests -> the request card -> approve/reject -> message -> send."""
-    await op.send("/requests")
-    op.assert_last("operator.requests")
-    await op.tap(data=f"o:request:{request}")
-    op.assert_last("operator.request_card")
-    await op.tap_key(f"operator.button.{verdict}")
-    op.assert_last("operator.ask_decision")
-    await op.send(message)
-    op.assert_last("operator.confirm_decision")
-    await op.tap_key("operator.button.send")
-
+from tests.flows.conversations import (
+    RESULT,
+    audit,
+    decide,
+    file,
+    give_result,
+    move_to_investigating,
+    open_card,
+    open_detail,
+    operator,
+    request_withdrawal,
+    stored,
+    stored_request,
+)
 
 # -- who may act -------------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ def test_window_ends_of_the_shipped_types() -> None:
 @pytest.mark.parametrize("stage", [Stage.MANUAL_REVIEW, Stage.INVESTIGATING])
 def test_every_window_closes_on_the_second(ctype_: ComplaintType, stage: Stage) -> None:
     """One second before a type's window ends the request goes to an operator; at the end and
-    one second after, it is refused because the window passed (next: escalate)."""
+    one second after, it is refused because the window passed (next: customer service)."""
     record = complaint(ctype_.id, stage)
     end = revocation_window_end(ctype_, SUBMITTED)
     assert end is not None
@@ -115,7 +115,7 @@ def test_every_window_closes_on_the_second(ctype_: ComplaintType, stage: Stage) 
         after = decide(ctype_, record, now, NO_HISTORY, LIMITS)
         assert after.channel is Channel.REFUSED
         assert after.rule == "policy.rule.window_passed"
-        assert after.next_steps == ("policy.next.escalate",)
+        assert after.next_steps == ("policy.next.customer_service",)
         assert after.until is None
         assert after.window_ends == end
 
@@ -172,7 +172,7 @@ def test_payment_is_never_self_service(after: timedelta) -> None:
     """Funds are involved: even at minute 1 a payment revocation goes to an operator (AML)."""
     decision = decide_at(complaint("payment"), after)
     assert decision.channel is Channel.OPERATOR
-    assert decision.rule == "policy.rule.payment_operator"
+    assert decision.rule == "policy.rule.type_operator"
     assert decision.until == SUBMITTED + timedelta(hours=72)
 
 
@@ -181,7 +181,7 @@ def test_payment_at_30_hours_without_a_result_goes_to_an_operator() -> None:
     for stage in (Stage.MANUAL_REVIEW, Stage.ACCEPTED, Stage.INVESTIGATING):
         decision = decide_at(complaint("payment", stage), timedelta(hours=30))
         assert decision.channel is Channel.OPERATOR
-        assert decision.rule == "policy.rule.payment_operator"
+        assert decision.rule == "policy.rule.type_operator"
 
 
 def test_a_reported_loss_is_never_self_service() -> None:
@@ -199,21 +199,23 @@ def test_ip_and_judicial_are_never_revocable(type_id: str, after: timedelta) -> 
         assert decision.channel is Channel.REFUSED
         assert decision.rule == "policy.rule.not_revocable"
         assert decision.window_ends is None
-        expected = "policy.next.legal_route" if type_id == "judicial" else "policy.next.escalate"
+        expected = (
+            "policy.next.legal_route" if type_id == "judicial" else "policy.next.customer_service"
+        )
         assert decision.next_steps == (expected,)
 
 
 def test_a_result_is_irreversible_and_offers_a_review() -> None:
-    """After a result: refused; the user may request a review (once) or escalate."""
+    """After a result: refused; the user may request a review (once), then customer service."""
     given_ = decide_at(complaint("payment", Stage.RESULT_GIVEN), timedelta(hours=3))
     assert (given_.channel, given_.rule) == (Channel.REFUSED, "policy.rule.has_result")
-    assert given_.next_steps == ("policy.next.request_review", "policy.next.escalate")
+    assert given_.next_steps == ("policy.next.request_review",)
     reviewed = complaint("payment", Stage.RESULT_GIVEN, reviews_requested=1)
-    assert decide_at(reviewed, timedelta(hours=3)).next_steps == ("policy.next.escalate",)
+    assert decide_at(reviewed, timedelta(hours=3)).next_steps == ("policy.next.customer_service",)
     under_review = complaint("payment", Stage.REVIEW_REQUESTED, reviews_requested=1)
     decision = decide_at(under_review, timedelta(hours=3))
     assert decision.rule == "policy.rule.has_result"
-    assert decision.next_steps == ("policy.next.escalate",)
+    assert decision.next_steps == ("policy.next.customer_service",)
 
 
 def test_already_revoked() -> None:
@@ -244,7 +246,7 @@ def test_the_fourth_revocation_in_a_month_is_flagged() -> None:
     assert fourth.flagged
     assert fourth.until == SUBMITTED + timedelta(hours=24)
     payment = decide_at(complaint("payment"), timedelta(minutes=5), History(5, None))
-    assert (payment.rule, payment.flagged) == ("policy.rule.payment_operator", True)
+    assert (payment.rule, payment.flagged) == ("policy.rule.type_operator", True)
 
 
 def _history(revocations: list[datetime], now: datetime) -> History:

@@ -1,15 +1,15 @@
-"""The sweeper on the in-memory store: idempotent, at due times, forgets old update ids."""
+"""The sweeper on each store: idempotent, at due times, forgets old update ids."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from flows.catalog import load_catalog
-from flows.follow import with_deadlines
+from flows.complaints import with_deadlines
+from flows.context import Rules
 from flows.records import ComplaintRecord, Stage
-from flows.step import Rules
 from flows.sweeper import sweep
-from storage.memory import MemoryStore
+from storage.base import Store
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 CATALOG = load_catalog()
@@ -32,8 +32,9 @@ def complaint(number: str = "261123-AAAA-BBBB") -> ComplaintRecord:
     )
 
 
-async def test_due_items_fire_once_at_their_own_time_and_the_next_due_is_returned() -> None:
-    store = MemoryStore()
+async def test_due_items_fire_once_at_their_own_time_and_the_next_due_is_returned(
+    store: Store,
+) -> None:
     await store.transact(lambda tx: tx.insert_complaint(complaint()))
     nxt = await store.transact(lambda tx: sweep(tx, T0 + timedelta(hours=1), RULES))
     assert nxt == T0 + timedelta(hours=2)  # nothing due yet: it says when
@@ -49,8 +50,7 @@ async def test_due_items_fire_once_at_their_own_time_and_the_next_due_is_returne
     assert [n.key for n, _ in notes] == ["notify.manual_review"]
 
 
-async def test_update_ids_older_than_48_hours_are_forgotten() -> None:
-    store = MemoryStore()
+async def test_update_ids_older_than_48_hours_are_forgotten(store: Store) -> None:
     assert await store.transact(lambda tx: tx.claim_update(7, T0))
     await store.transact(lambda tx: sweep(tx, T0 + timedelta(hours=47), RULES))
     assert not await store.transact(lambda tx: tx.claim_update(7, T0 + timedelta(hours=47)))

@@ -1,4 +1,4 @@
-"""The broadcast ledger, run against both stores (SQLite and in-memory)."""
+"""The broadcast ledger, run against every store backend."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `Store` / `Tx` contract, run against every implementation (SQLite and in-memory)."""
+"""The `Store` / `Tx` contract, run against every store backend (see the `store` fixture)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from flows.records import (
     TimelineEntry,
     UserRecord,
 )
-from storage.base import ReadOnlyTransaction, Store
+from storage.base import CONFLICT_ATTEMPTS, ReadOnlyTransaction, Store
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 SHANGHAI = timezone(timedelta(hours=8))
@@ -130,6 +130,38 @@ async def test_version_conflicts(store: Store) -> None:
         await store.transact(lambda tx: tx.save_user(user(version=2), expected_version=1))
     with pytest.raises(VersionConflict):  # updating someone who doesn't exist
         await store.transact(lambda tx: tx.save_user(user(9, version=2), expected_version=1))
+    loaded = await store.read(lambda tx: tx.load_user(1))
+    assert loaded is not None
+    assert loaded.version == 2
+
+
+async def test_a_version_conflict_is_retried_in_a_fresh_transaction(store: Store) -> None:
+    """Another writer came between load and save: the store rolls the unit back and runs it
+    again (the caller never sees the conflict); a conflict every time is let through."""
+    await store.transact(lambda tx: tx.save_user(user(version=1), expected_version=0))
+    runs: list[int] = []
+
+    def work(tx: Tx) -> int:
+        runs.append(len(runs))
+        tx.audit(AuditEntry(at=T0, actor=1, action="tried", subject=f"run-{len(runs)}"))
+        loaded = tx.load_user(1)
+        assert loaded is not None
+        stale = loaded.version - 1 if len(runs) == 1 else loaded.version  # first: stale
+        tx.save_user(loaded.model_copy(update={"version": loaded.version + 1}), stale)
+        return loaded.version + 1
+
+    assert await store.transact(work) == 2
+    assert runs == [0, 1]
+    assert [e.subject for e in await store.read(lambda tx: tx.audit_log())] == ["run-2"]
+
+    def always_stale(tx: Tx) -> None:
+        runs.append(len(runs))
+        tx.save_user(user(version=9), expected_version=7)
+
+    runs.clear()
+    with pytest.raises(VersionConflict):
+        await store.transact(always_stale)
+    assert len(runs) == CONFLICT_ATTEMPTS
     loaded = await store.read(lambda tx: tx.load_user(1))
     assert loaded is not None
     assert loaded.version == 2
@@ -477,6 +509,28 @@ async def test_due_complaints(store: Store) -> None:
     limited = await store.read(lambda tx: tx.due_complaints(now, limit=2))
     assert [c.number for c in limited] == ["remind-30m", "review-1h"]
     assert await store.read(lambda tx: tx.due_complaints(T0)) == []
+    assert await store.read(lambda tx: tx.next_deadline()) == T0 + H / 2
+
+
+@pytest.mark.parametrize(
+    ("review", "remind", "expected"),
+    [(None, None, None), (3, None, 3), (None, 2, 2), (3, 2, 2), (1, 2, 1)],
+)
+async def test_next_deadline_is_the_earliest_of_either_kind(
+    store: Store, review: int | None, remind: int | None, expected: int | None
+) -> None:
+    """Either deadline may be absent everywhere (a bare scalar MIN(a, b) would give NULL)."""
+
+    def hours(n: int | None) -> datetime | None:
+        return None if n is None else T0 + n * H
+
+    await insert(
+        store,
+        complaint("C-1").model_copy(update={"review_due_at": hours(review)}),
+        complaint("C-2").model_copy(update={"remind_at": hours(remind)}),
+        complaint("C-3"),
+    )
+    assert await store.read(lambda tx: tx.next_deadline()) == hours(expected)
 
 
 async def test_queue(store: Store) -> None:

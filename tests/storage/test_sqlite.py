@@ -288,3 +288,16 @@ async def test_0002_upgrades_a_database_with_data(tmp_path: Path) -> None:
         assert await store.read(lambda tx: tx.complaints_of(1)) == [moved]
     finally:
         await store.close()
+
+
+async def test_default_language_comes_from_the_caller(tmp_path: Path) -> None:
+    """A notification's recipient with no users row gets the language the store was opened
+    with (the settings' DEFAULT_LANGUAGE), not a language written into storage."""
+    store = await SqliteStore.open(tmp_path / "desk.sqlite3", default_language="en")
+    try:
+        note = Notification(user_id=77, key="a.stranger", created_at=T0)
+        await store.transact(lambda tx: tx.enqueue(note))
+        pending = await store.read(lambda tx: tx.pending_notifications())
+        assert [language for _, language in pending] == ["en"]
+    finally:
+        await store.close()

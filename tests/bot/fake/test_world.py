@@ -96,8 +96,12 @@ async def test_callback_data_over_64_bytes_or_empty_is_invalid(bot: Bot, data: s
     assert result == "Button_data_invalid"
 
 
-async def test_64_bytes_of_callback_data_is_accepted(bot: Bot) -> None:
-    await bot.send_message(ALICE, "pick", reply_markup=keyboard(("A", "x" * 64)))
+async def test_64_bytes_of_callback_data_is_accepted(bot: Bot, world: FakeTelegram) -> None:
+    """Exactly 64 bytes is within the limit: the message is sent with its button intact."""
+    sent = await bot.send_message(ALICE, "pick", reply_markup=keyboard(("A", "数" * 21 + "x")))
+    assert isinstance(sent.reply_markup, InlineKeyboardMarkup)
+    assert sent.reply_markup.inline_keyboard[0][0].callback_data == "数" * 21 + "x"
+    assert [call.ok for call in world.calls("sendMessage")] == [True]
 
 
 @pytest.mark.parametrize(

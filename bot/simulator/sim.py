@@ -1,52 +1,38 @@
-"""The conversation simulator: the real PTB Application against the fake Telegram, on a FakeClock.
-
-    async with await Simulator.start(build_app, clock=FakeClock(start)) as sim:
-        alice = sim.user(1001, "alice", language_code="zh-CN")
-        await alice.send("/start")
-        await alice.tap(label="File a complaint")
-        await sim.advance(hours=23)
-        alice.assert_last_contains("reminder")
+"""The simulator: the real PTB Application against the fake Telegram, on a FakeClock.
 
 It does not know the bot's handlers: a factory builds the (uninitialized) Application on the
 request and clock it is given, exactly as production does with the real ones. Every step
-delivers one update the way PTB's own update fetcher does, then waits until the bot is idle.
+hands one update to the bot the way PTB's own update fetcher does, then waits until the bot is idle.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import re
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
 from bot.clock import FakeClock
-from bot.fake.actor import Actor
 from bot.fake.models import JSON
 from bot.fake.request import FakeRequest
 from bot.fake.transcript import render_transcript
 from bot.fake.world import FakeTelegram
+from bot.i18n import Translator
+from bot.simulator.actor import Actor
+from bot.simulator.idle import DrainTimeout, Tasks
+
+T = TypeVar("T")
 
 AnyApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 AppFactory: TypeAlias = Callable[[BaseRequest, FakeClock], Awaitable[AnyApp]]
 """Builds an *uninitialized* Application on the given request and clock (`.request(r)
 .get_updates_request(r).updater(None)`); the simulator initializes, starts and stops it."""
 TickHook: TypeAlias = Callable[[], Awaitable[None]]
-
-_PTB_DAEMONS = re.compile(r"^Application:.*:(update_fetcher|persistence_updater)$")
-
-__all__ = ["Actor", "AppFactory", "BotCrashed", "DrainTimeout", "Simulator"]
-
-
-class DrainTimeout(AssertionError):
-    """The bot did not become idle in time (a task kept running without waiting on the clock)."""
 
 
 class BotCrashed(AssertionError):
@@ -56,33 +42,29 @@ class BotCrashed(AssertionError):
 class Simulator:
     """One bot (Application), one FakeTelegram world and one FakeClock, shared by all actors."""
 
-    translator: Any = None
-    """Hook for key-based matching (set by the product's test helpers)."""
-
     def __init__(
         self,
         factory: AppFactory,
         clock: FakeClock,
         world: FakeTelegram,
         *,
+        translator: Translator | None = None,
         raise_errors: bool = True,
         drain_timeout: float = 5.0,
     ) -> None:
         self.world = world
         self.clock = clock
+        self.translator = translator
+        """The message catalogs, for matching messages by key (`Actor.assert_last(key)`)."""
         self.raise_errors = raise_errors
-        self.drain_timeout = drain_timeout
         self.errors: list[BaseException] = []
+        self.tasks = Tasks(clock, self._record, self.transcripts, drain_timeout)
         self._factory = factory
         self._app: AnyApp | None = None
         self._stopped = False
         self._actors: dict[int, Actor] = {}
         self._hooks: list[TickHook] = []
         self._reported: set[int] = set()
-        self._baseline: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
-        self._tracked: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
-        self._steps: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
-        self._daemons: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
 
     # ---- life cycle ------------------------------------------------------------------------
 
@@ -93,6 +75,7 @@ class Simulator:
         *,
         clock: FakeClock,
         world: FakeTelegram | None = None,
+        translator: Translator | None = None,
         raise_errors: bool = True,
         drain_timeout: float = 5.0,
     ) -> Simulator:
@@ -101,13 +84,14 @@ class Simulator:
             factory,
             clock,
             world or FakeTelegram(clock),
+            translator=translator,
             raise_errors=raise_errors,
             drain_timeout=drain_timeout,
         )
-        sim._baseline.update(asyncio.all_tasks())
-        async with sim._step() as before:
+        sim.tasks.ignore_existing()
+        async with sim.tasks.step() as before:
             await sim._boot()
-            await sim._drain(before)
+            await sim.tasks.drain(before)
         return sim
 
     @property
@@ -121,7 +105,7 @@ class Simulator:
         app.add_error_handler(self._on_error)
         await app.initialize()
         if app.post_init is not None:
-            await app.post_init(app)
+            await self._settle(app.post_init(app), set(asyncio.all_tasks()))
         await app.start()
         self._app = app
 
@@ -130,10 +114,7 @@ class Simulator:
         app, self._app = self._app, None
         if app is None:
             return
-        pending = [t for t in self._tracked if not t.done()]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await self.tasks.cancel_pending()
         if app.running:
             await app.stop()
             if app.post_stop is not None:
@@ -144,7 +125,7 @@ class Simulator:
 
     async def restart(self) -> None:
         """Stop and shut the app down, then build a new one on the same world and clock."""
-        async with self._step() as before:
+        async with self.tasks.step() as before:
             await self._drain(before)
             await self._halt()
             await self._boot()
@@ -174,25 +155,42 @@ class Simulator:
         else:
             await self._halt()
 
-    # ---- actors and delivery -----------------------------------------------------------------
+    # ---- actors and updates ------------------------------------------------------------------
 
     def user(self, user_id: int, first_name: str = "", language_code: str | None = "en") -> Actor:
         """The actor for a Telegram user (created in the world on first use)."""
         self.world.add_user(user_id, first_name, language_code)
         actor = self._actors.get(user_id)
         if actor is None:
-            actor = self._actors[user_id] = Actor(self, user_id)
+            actor = self._actors[user_id] = Actor(
+                self.world, user_id, self.process, self.translator
+            )
         return actor
 
-    async def deliver(self, update: JSON) -> None:
+    async def process(self, update: JSON) -> None:
         """Hand one update to the app the way PTB's update fetcher does, then wait until idle."""
-        async with self._step() as before:
+        async with self.tasks.step() as before:
             app = self.app
             parsed = Update.de_json(update, app.bot)
             if getattr(app.bot, "callback_data_cache", None) is not None:
                 app.bot.insert_callback_data(parsed)  # PTB does this only inside get_updates
-            await app.update_processor.process_update(parsed, app.process_update(parsed))
+            await self._settle(
+                app.update_processor.process_update(parsed, app.process_update(parsed)), before
+            )
+
+    async def _settle(self, work: Awaitable[T], before: set[asyncio.Task[Any]]) -> T:
+        """Run `work` to its end; while it only waits for the clock (a reply waiting out a 429
+        or a back-off), virtual time moves on to the next wake-up."""
+        task = asyncio.ensure_future(work)
+        for _ in range(10_000):
             await self._drain(before)
+            if task.done():
+                break
+            due = self.clock.next_wakeup()
+            if due is None:  # pragma: no cover - _drain raises DrainTimeout first
+                break
+            self.clock.set(due)
+        return await task
 
     def on_advance(self, hook: TickHook) -> None:
         """Run `hook` after every clock step of `advance` (e.g. the deadline sweeper)."""
@@ -205,7 +203,7 @@ class Simulator:
         delta = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
         if delta < timedelta(0):
             raise ValueError("time only moves forward")
-        async with self._step() as before:
+        async with self.tasks.step() as before:
             target = self.clock.now() + delta
             await self._drain(before)
             while (due := self.clock.next_wakeup()) is not None and due <= target:
@@ -227,11 +225,11 @@ class Simulator:
         With `follow_clock`, keep jumping the clock to the next wake-up while any of the bot's
         tasks sleeps on it (for paced work such as a broadcast).
         """
-        async with self._step():
+        async with self.tasks.step():
             await self._drain(None)
             for _ in range(max_steps):
                 due = self.clock.next_wakeup()
-                if not follow_clock or due is None or not self._clock_sleepers_tracked():
+                if not follow_clock or due is None or not self.tasks.any_on_clock():
                     return
                 self.clock.set(due)
                 await self._tick(set())
@@ -239,87 +237,11 @@ class Simulator:
 
     def daemon(self, task: asyncio.Task[Any]) -> None:
         """Never wait for `task` (a long-lived worker that is idle while it waits)."""
-        self._daemons.add(task)
-
-    # ---- quiescence --------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def _step(self) -> AsyncIterator[set[asyncio.Task[Any]]]:
-        """Mark the current task as a simulator step; yield the tasks that existed before it."""
-        current = asyncio.current_task()
-        if current is not None:
-            self._steps.add(current)
-        try:
-            yield set(asyncio.all_tasks())
-        finally:
-            if current is not None:
-                self._steps.discard(current)
-
-    def _collect(self, before: set[asyncio.Task[Any]] | None) -> None:
-        current = asyncio.current_task()
-        for task in asyncio.all_tasks():
-            if (
-                task is current
-                or task in self._steps
-                or task in self._baseline
-                or task in self._daemons
-                or (before is not None and task in before)
-                or _PTB_DAEMONS.match(task.get_name())
-            ):
-                continue
-            self._tracked.add(task)
-
-    def _sleeper_futures(self) -> set[int]:
-        return {id(fut) for _, _, fut in self.clock._sleepers if not fut.done()}
-
-    def _parked(self, awaitable: object, sleepers: set[int], depth: int = 0) -> bool:
-        """True if `awaitable` (a task or future) is, in the end, only waiting for the clock."""
-        if depth > 20:
-            return False
-        if id(awaitable) in sleepers:
-            return True
-        if isinstance(awaitable, asyncio.Task):
-            waiter = getattr(awaitable, "_fut_waiter", None)
-            return waiter is not None and self._parked(waiter, sleepers, depth + 1)
-        children = getattr(awaitable, "_children", None)  # asyncio.gather's future
-        if isinstance(children, list) and children:
-            waiting = [c for c in children if not c.done()]  # all done: it is about to wake
-            return bool(waiting) and all(self._parked(c, sleepers, depth + 1) for c in waiting)
-        return False
-
-    def _clock_sleepers_tracked(self) -> bool:
-        sleepers = self._sleeper_futures()
-        return any(not t.done() and self._parked(t, sleepers) for t in self._tracked)
-
-    def _harvest(self) -> None:
-        for task in [t for t in self._tracked if t.done()]:
-            self._tracked.discard(task)
-            if not task.cancelled() and (error := task.exception()) is not None:
-                self._record(error)
+        self.tasks.daemon(task)
 
     async def _drain(self, before: set[asyncio.Task[Any]] | None) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.drain_timeout
-        while True:
-            for _ in range(3):
-                await asyncio.sleep(0)
-            self._collect(before)
-            self._harvest()
-            sleepers = self._sleeper_futures()
-            busy = [t for t in self._tracked if not t.done() and not self._parked(t, sleepers)]
-            if not busy:
-                break
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                names = ", ".join(t.get_name() for t in busy)
-                raise DrainTimeout(
-                    f"the bot was still busy after {self.drain_timeout}s ({names})\n"
-                    + self.transcripts()
-                )
-            # Poll often: a busy task may be a long-lived worker (a broadcast) that parks on the
-            # clock again after a database hop without finishing; 20 ms a hop was most of the
-            # real time of a 10,000-recipient broadcast test.
-            await asyncio.wait(busy, timeout=min(0.002, remaining))
+        """Wait until the bot is idle, then fail the step if it raised meanwhile."""
+        await self.tasks.drain(before)
         self._raise_errors()
 
     # ---- errors and transcripts --------------------------------------------------------------

@@ -2,69 +2,75 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from bot.fake.models import JSON, CallbackAnswer, FakeMessage
 from bot.fake.transcript import render_transcript
-from bot.i18n import plain
+from bot.fake.world import FakeTelegram
+from bot.i18n import Translator, plain
 from flows.language import resolve_language
-
-if TYPE_CHECKING:
-    from bot.simulator import Simulator
 
 
 class Actor:
-    """A user of the bot. Every action delivers one update and waits until the bot is idle."""
+    """A user of the bot. Every action sends one update and waits until the bot is idle."""
 
-    def __init__(self, sim: Simulator, user_id: int) -> None:
-        self.sim = sim
+    def __init__(
+        self,
+        world: FakeTelegram,
+        user_id: int,
+        process: Callable[[JSON], Awaitable[None]],
+        translator: Translator | None,
+    ) -> None:
+        self.world = world
         self.id = user_id
+        self._process = process
+        self._translator_ = translator
         self._last_query: str | None = None
-        self._checkpoint = sim.world.mark()
+        self._checkpoint = world.mark()
         self._checkpoint_before = self._checkpoint
-        self.language = resolve_language(sim.world.users[user_id].language_code)
+        self.language = resolve_language(world.users[user_id].language_code)
         """The language the bot speaks to this user (update it after they switch)."""
 
     @property
     def name(self) -> str:
-        return self.sim.world.users[self.id].first_name
+        return self.world.users[self.id].first_name
 
     def __repr__(self) -> str:
         return f"Actor({self.id}, {self.name!r})"
 
     async def _act(self, update: JSON) -> None:
-        self._checkpoint_before = self.sim.world.mark()
-        await self.sim.deliver(update)
-        self._checkpoint = self.sim.world.mark()
+        self._checkpoint_before = self.world.mark()
+        await self._process(update)
+        self._checkpoint = self.world.mark()
 
     # ---- what a user can do ------------------------------------------------------------------
 
     async def send(self, text: str) -> None:
-        await self._act(self.sim.world.user_text(self.id, text))
+        await self._act(self.world.user_text(self.id, text))
 
     async def send_photo(self, **kwargs: Any) -> None:
         """kwargs of `FakeTelegram.user_photo`: data, file_name, size, caption, media_group_id."""
-        await self._act(self.sim.world.user_photo(self.id, **kwargs))
+        await self._act(self.world.user_photo(self.id, **kwargs))
 
     async def send_document(self, **kwargs: Any) -> None:
-        await self._act(self.sim.world.user_document(self.id, **kwargs))
+        await self._act(self.world.user_document(self.id, **kwargs))
 
     async def send_video(self, **kwargs: Any) -> None:
-        await self._act(self.sim.world.user_video(self.id, **kwargs))
+        await self._act(self.world.user_video(self.id, **kwargs))
 
     async def forward(self, sender: str, text: str) -> None:
         """Forward a text written by `sender` (an account that hides its link)."""
-        await self._act(self.sim.world.user_forward(self.id, sender, text))
+        await self._act(self.world.user_forward(self.id, sender, text))
 
     async def send_sticker(self) -> None:
-        await self._act(self.sim.world.user_sticker(self.id))
+        await self._act(self.world.user_sticker(self.id))
 
     async def send_location(self) -> None:
-        await self._act(self.sim.world.user_location(self.id))
+        await self._act(self.world.user_location(self.id))
 
     async def send_album(self, items: int | Sequence[Mapping[str, Any]] = 2) -> None:
-        """Several media with one shared media_group_id, delivered as one update each.
+        """Several media with one shared media_group_id, sent as one update each.
 
         `items` is a count of photos, or a list of kwargs; a `kind` key ("photo", "document",
         "video") picks the media type, photo by default.
@@ -72,7 +78,7 @@ class Actor:
         specs: list[Mapping[str, Any]] = (
             [{} for _ in range(items)] if isinstance(items, int) else list(items)
         )
-        world = self.sim.world
+        world = self.world
         group = world.new_media_group_id()
         for spec in specs:
             kwargs = {k: v for k, v in spec.items() if k != "kind"}
@@ -89,7 +95,7 @@ class Actor:
     ) -> None:
         """Press a button by label or callback data (on the newest keyboard unless message_id)."""
         try:
-            update = self.sim.world.user_tap(self.id, data=data, label=label, message_id=message_id)
+            update = self.world.user_tap(self.id, data=data, label=label, message_id=message_id)
         except LookupError as error:
             raise AssertionError(f"{error}\n{self.transcript(last=15)}") from None
         self._last_query = update["callback_query"]["id"]
@@ -97,7 +103,7 @@ class Actor:
 
     async def tap_raw(self, message_id: int, data: str) -> None:
         """Send any callback data (forged or stale) as if pressed on `message_id`."""
-        update = self.sim.world.user_tap_raw(self.id, message_id, data)
+        update = self.world.user_tap_raw(self.id, message_id, data)
         self._last_query = update["callback_query"]["id"]
         await self._act(update)
 
@@ -114,7 +120,7 @@ class Actor:
     @property
     def messages(self) -> list[FakeMessage]:
         """The bot's messages in this chat (deleted ones left out)."""
-        return self.sim.world.bot_messages(self.id)
+        return self.world.bot_messages(self.id)
 
     @property
     def last(self) -> FakeMessage:
@@ -127,24 +133,24 @@ class Actor:
         return [m.text for m in self.messages]
 
     def transcript(self, last: int | None = None) -> str:
-        return render_transcript(self.sim.world, self.id, last)
+        return render_transcript(self.world, self.id, last)
 
     @property
     def last_callback_answer(self) -> CallbackAnswer | None:
         """How the bot answered this actor's latest tap (None if it did not)."""
         if self._last_query is None:
             return None
-        return self.sim.world.callback_answer(self._last_query)
+        return self.world.callback_answer(self._last_query)
 
     def mark(self) -> int:
         """A position to read from later with `since`."""
-        return self.sim.world.mark()
+        return self.world.mark()
 
     def since(self, mark: int) -> list[FakeMessage]:
         """Bot messages of this chat sent or edited after `mark`, in order of first change."""
         seen: list[FakeMessage] = []
-        for event, _, message_id in self.sim.world.events_since(mark, self.id):
-            msg = self.sim.world.message(self.id, message_id)
+        for event, _, message_id in self.world.events_since(mark, self.id):
+            msg = self.world.message(self.id, message_id)
             if event in ("sent", "edited") and msg is not None and msg not in seen:
                 seen.append(msg)
         return seen
@@ -158,14 +164,14 @@ class Actor:
             ids = ", ".join(str(m.message_id) for m in changed)
             raise AssertionError(f"unexpected bot messages [{ids}]\n{self.transcript(last=15)}")
 
-    def _translator(self) -> Any:
-        if self.sim.translator is None:
-            raise RuntimeError("key matching needs sim.translator (a bot.i18n.Translator)")
-        return self.sim.translator
+    def _translator(self) -> Translator:
+        if self._translator_ is None:
+            raise RuntimeError("key matching needs the simulator's translator (start(translator=))")
+        return self._translator_
 
     def shows(self, message: FakeMessage, key: str) -> bool:
         """Whether `message` is a rendering of message `key` in this user's language."""
-        return bool(self._translator().matches(self.language, key, message.text))
+        return self._translator().matches(self.language, key, message.text)
 
     def assert_last(self, key: str) -> FakeMessage:
         """The newest bot message renders `key`; the transcript explains a failure."""

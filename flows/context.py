@@ -1,13 +1,13 @@
-"""`Step`: everything one update's handlers may use, inside its one transaction.
+"""`Context`: everything one update's handlers may use, inside its one transaction.
 
-Handlers are plain functions `(step, event) -> None` that read `step.user`, replace it with a
-changed copy, write through `step.tx`, and append to `step.out`. The engine saves the user and
+Handlers are plain functions `(ctx, event) -> None` that read `ctx.user`, replace it with a
+changed copy, write through `ctx.tx`, and append to `ctx.out`. The engine saves the user and
 commits once they return. `notify` writes to the outbox in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,14 +32,22 @@ class Rules:
     operators: frozenset[int] = frozenset()
 
 
+def _no_tasks(ctx: Context, flow: str, data: Mapping[str, Any]) -> None:
+    raise LookupError(f"no task flow {flow!r} here")
+
+
 @dataclass
-class Step:
+class Context:
+    """One update: its transaction, time, rules, the sender's row as it changes, and what it
+    produced. `open_task` is the engine's: it opens any registered task by name."""
+
     tx: Tx
     now: datetime
     rules: Rules
     user: UserRecord
     out: Outcome
     nonce_bump: bool = field(default=False)
+    task_opener: Callable[[Context, str, Mapping[str, Any]], None] = _no_tasks
 
     @property
     def catalog(self) -> Catalog:
@@ -72,6 +80,10 @@ class Step:
 
     def update(self, **changes: Any) -> None:
         self.user = self.user.model_copy(update=changes)
+
+    def open_task(self, flow: str, data: Mapping[str, Any]) -> None:
+        """Open the task named `flow` with `data` and ask its first question."""
+        self.task_opener(self, flow, data)
 
     def set_task(self, task: Task | None) -> None:
         """Open, move or end a task; buttons drawn for its previous prompt become stale."""

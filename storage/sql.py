@@ -1,0 +1,256 @@
+"""The port's SQL, written once for both stores (SQLite and PostgreSQL).
+
+`SqlTx` implements `flows.ports.Tx` over a `_execute(sql, values)` that each store provides
+for its driver. The SQL is the common subset of the two dialects: `?` placeholders (the
+PostgreSQL store translates them), `ON CONFLICT ... DO NOTHING`, `RETURNING`, `CASE` instead
+of scalar `MIN(a, b)`, booleans as parameters. What differs is a class attribute: the column
+that orders rows by insertion (SQLite's `rowid`, PostgreSQL's identity column `seq`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flows.ports import NumberTaken, VersionConflict
+from flows.records import (
+    OPEN_STAGES,
+    ComplaintRecord,
+    RequestStatus,
+    Stage,
+    TimelineEntry,
+    UserRecord,
+)
+from storage.broadcasts import LedgerSql
+from storage.requests import RequestsSql
+from storage.rows import (
+    COMPLAINT_LIFE,
+    COMPLAINTS,
+    EVENTS,
+    EVIDENCE,
+    USERS,
+    M,
+    Table,
+    instant,
+    marks,
+)
+from storage.sqlbase import chunks
+
+_OPEN_STAGES = tuple(sorted(stage.value for stage in OPEN_STAGES))
+_OPEN_MARKS = marks(len(_OPEN_STAGES))
+_OPEN = RequestStatus.OPEN.value
+
+
+class SqlTx(RequestsSql, LedgerSql):
+    """One open transaction; `flows.ports.Tx`. Valid only inside the unit of work it was
+    handed to (it is bound to the database thread)."""
+
+    # --- processed updates and users ------------------------------------------------------
+
+    def claim_update(self, update_id: int, now: datetime) -> bool:
+        self._check_writable("claim_update")
+        cursor = self._run(
+            "INSERT INTO processed_updates (update_id, seen_at) VALUES (?, ?) "
+            "ON CONFLICT (update_id) DO NOTHING",
+            (update_id, now),
+        )
+        return cursor.rowcount == 1
+
+    def prune_updates(self, before: datetime) -> int:
+        """Forget updates seen before `before`; returns how many were forgotten."""
+        self._check_writable("prune_updates")
+        return self._run("DELETE FROM processed_updates WHERE seen_at < ?", (before,)).rowcount
+
+    def last_update_id(self) -> int:
+        row = self._run("SELECT COALESCE(MAX(update_id), 0) FROM processed_updates", ())
+        return int(row.fetchone()[0])
+
+    def load_user(self, user_id: int) -> UserRecord | None:
+        row = self._run(f"SELECT {USERS.select()} FROM users WHERE user_id = ?", (user_id,))
+        found = row.fetchone()
+        return None if found is None else USERS.record(found)
+
+    def save_user(self, user: UserRecord, expected_version: int) -> None:
+        self._check_writable("save_user")
+        if expected_version == 0:
+            cursor = self._run(
+                f"{USERS.insert()} ON CONFLICT (user_id) DO NOTHING", USERS.values(user)
+            )
+            if cursor.rowcount != 1:
+                raise VersionConflict(f"user {user.user_id} already exists")
+            return
+        changed = USERS.but("user_id")
+        cursor = self._run(
+            f"UPDATE users SET {USERS.assign(changed)} WHERE user_id = ? AND version = ?",
+            (*USERS.values(user, changed), user.user_id, expected_version),
+        )
+        if cursor.rowcount != 1:
+            raise VersionConflict(
+                f"user {user.user_id} is not at version {expected_version} (or is absent)"
+            )
+
+    # --- complaints ------------------------------------------------------------------------
+
+    def find_open_complaint(self, user_id: int, type_id: str, target_key: str) -> str | None:
+        row = self._run(
+            "SELECT number FROM complaints "
+            "WHERE user_id = ? AND type_id = ? AND target_key = ? "
+            f"AND stage IN ({_OPEN_MARKS}) "
+            f"ORDER BY submitted_at DESC, {self.ORDER} DESC LIMIT 1",
+            (user_id, type_id, target_key, *_OPEN_STAGES),
+        ).fetchone()
+        return None if row is None else str(row["number"])
+
+    def insert_complaint(self, complaint: ComplaintRecord) -> None:
+        self._check_writable("insert_complaint")
+        cursor = self._run(
+            f"{COMPLAINTS.insert()} ON CONFLICT (number) DO NOTHING", COMPLAINTS.values(complaint)
+        )
+        if cursor.rowcount != 1:
+            raise NumberTaken(complaint.number)
+        self._run_many(
+            EVIDENCE.insert(),
+            [
+                EVIDENCE.values(item, complaint_number=complaint.number, position=position)
+                for position, item in enumerate(complaint.evidence)
+            ],
+        )
+        self._append_timeline(complaint.number, complaint.timeline, 0)
+
+    def _append_timeline(
+        self, number: str, timeline: tuple[TimelineEntry, ...], stored: int
+    ) -> None:
+        """Insert the entries of `timeline` from position `stored` on."""
+        self._run_many(
+            EVENTS.insert(),
+            [
+                EVENTS.values(timeline[position], complaint_number=number, position=position)
+                for position in range(stored, len(timeline))
+            ],
+        )
+
+    def update_complaint(self, complaint: ComplaintRecord, expected_version: int) -> None:
+        """Write the life columns (stage, deadlines, result, ..., version) where the stored
+        version is `expected_version`, then append the timeline entries beyond those stored.
+
+        What was filed (user, type, target, description, language, submitted_at, evidence)
+        and timeline entries already stored never change here.
+        """
+        self._check_writable("update_complaint")
+        cursor = self._run(
+            f"UPDATE complaints SET {COMPLAINTS.assign(COMPLAINT_LIFE)} "
+            "WHERE number = ? AND version = ?",
+            (*COMPLAINTS.values(complaint, COMPLAINT_LIFE), complaint.number, expected_version),
+        )
+        if cursor.rowcount != 1:
+            raise VersionConflict(
+                f"complaint {complaint.number} is not at version {expected_version} (or is absent)"
+            )
+        stored = self._run(
+            "SELECT COUNT(*) AS n FROM complaint_events WHERE complaint_number = ?",
+            (complaint.number,),
+        ).fetchone()["n"]
+        self._append_timeline(complaint.number, complaint.timeline, int(stored))
+
+    def _with_details(self, rows: list[Any]) -> list[ComplaintRecord]:
+        """Complaint rows as records, their evidence and timelines loaded with one query per
+        table (per chunk of numbers), never one per complaint."""
+        numbers = [str(row["number"]) for row in rows]
+        evidence = self._by_complaint(EVIDENCE, numbers)
+        timeline = self._by_complaint(EVENTS, numbers)
+        return [
+            COMPLAINTS.record(row, evidence=evidence[number], timeline=timeline[number])
+            for row, number in zip(rows, numbers, strict=True)
+        ]
+
+    def _by_complaint(self, table: Table[M], numbers: list[str]) -> dict[str, list[M]]:
+        """The rows of `table` (evidence, timeline) of each complaint, in position order."""
+        found: dict[str, list[M]] = {number: [] for number in numbers}
+        for chunk in chunks(numbers):
+            for row in self._run(
+                f"SELECT {table.select()} FROM {table.name} "
+                f"WHERE complaint_number IN ({marks(len(chunk))}) "
+                "ORDER BY complaint_number, position",
+                chunk,
+            ):
+                found[row["complaint_number"]].append(table.record(row))
+        return found
+
+    def _complaints(self, where: str, values: Iterable[Any]) -> list[ComplaintRecord]:
+        """`SELECT <complaint columns> FROM complaints AS c <where>` as records."""
+        rows = self._run(f"SELECT {COMPLAINTS.select('c')} FROM complaints AS c {where}", values)
+        return self._with_details(rows.fetchall())
+
+    def get_complaint(self, number: str) -> ComplaintRecord | None:
+        found = self._complaints("WHERE c.number = ?", (number,))
+        return found[0] if found else None
+
+    def complaints_of(self, user_id: int) -> list[ComplaintRecord]:
+        return self._complaints(
+            f"WHERE c.user_id = ? ORDER BY c.submitted_at DESC, c.{self.ORDER} DESC", (user_id,)
+        )
+
+    def due_complaints(self, now: datetime, limit: int = 100) -> list[ComplaintRecord]:
+        """Complaints whose review or reminder is due, by their earliest due deadline (ties:
+        in order of filing). Each deadline's partial index gives its due rows."""
+        earliest = (
+            "CASE WHEN c.remind_at IS NULL OR c.review_due_at <= c.remind_at "
+            "THEN c.review_due_at ELSE c.remind_at END"
+        )
+        return self._complaints(
+            "WHERE c.number IN (SELECT number FROM complaints WHERE review_due_at <= ? "
+            "UNION SELECT number FROM complaints WHERE remind_at <= ?) "
+            f"ORDER BY {earliest}, c.{self.ORDER} LIMIT ?",
+            (now, now, limit),
+        )
+
+    def next_deadline(self) -> datetime | None:
+        """`MIN()` over each deadline's partial index (each an index lookup), then the smaller
+        of the two that exist (a bare scalar MIN(a, b) would be NULL if one side is empty)."""
+        row = self._run(
+            "SELECT MIN(at) AS at FROM ("
+            "SELECT MIN(review_due_at) AS at FROM complaints WHERE review_due_at IS NOT NULL "
+            "UNION ALL "
+            "SELECT MIN(remind_at) AS at FROM complaints WHERE remind_at IS NOT NULL) AS d"
+        ).fetchone()
+        at = row["at"]
+        return None if at is None else instant(at)
+
+    def queue(
+        self,
+        *,
+        stage: Stage | None = None,
+        type_id: str | None = None,
+        flagged: bool | None = None,
+        limit: int = 20,
+    ) -> list[ComplaintRecord]:
+        conditions = [f"c.stage IN ({_OPEN_MARKS})"]
+        values: list[Any] = [*_OPEN_STAGES]
+        if stage is not None:
+            conditions.append("c.stage = ?")
+            values.append(stage.value)
+        if type_id is not None:
+            conditions.append("c.type_id = ?")
+            values.append(type_id)
+        flagged_numbers = (
+            "SELECT complaint_number FROM revocation_requests WHERE status = ? AND flagged = ?"
+        )
+        if flagged:  # driven by the (few) open flagged requests, not by every open complaint
+            conditions.append(f"c.number IN ({flagged_numbers})")
+            values.extend((_OPEN, True))
+        elif flagged is not None:
+            conditions.append(f"c.number NOT IN ({flagged_numbers})")
+            values.extend((_OPEN, True))
+        return self._complaints(
+            f"WHERE {' AND '.join(conditions)} ORDER BY c.submitted_at, c.{self.ORDER} LIMIT ?",
+            (*values, limit),
+        )
+
+    def appeals_in(self, user_id: int, start: datetime, end: datetime) -> int:
+        row = self._run(
+            "SELECT COUNT(*) AS n FROM complaint_events "
+            "WHERE kind = 'review_requested' AND actor = ? AND at >= ? AND at < ?",
+            (user_id, start, end),
+        ).fetchone()
+        return int(row["n"])

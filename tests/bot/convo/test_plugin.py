@@ -1,0 +1,53 @@
+"""The pytest plugin as an installed user meets it: `pytest my_convos/` in a folder of their own
+(no conftest, no configuration), reporting failures as `file:line: ...` without tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).parents[2] / "convos" / "filing_friend_report_en.convo.yaml"
+
+
+def pytest_in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_copied_example_with_another_type_and_target_runs_and_bad_ones_say_where(
+    tmp_path: Path,
+) -> None:
+    mine = tmp_path / "my_convos"
+    mine.mkdir()
+    copied = (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace("Report a friend (porn/fraud)", "Mini-program infringement")
+        .replace("wxid_scammer88", "wx1234567890abcdef")
+        .replace("type: friend_report", "type: mini_program")
+    )
+    assert copied != EXAMPLE.read_text(encoding="utf-8")
+    (mine / "mini_program.convo.yaml").write_text(copied, encoding="utf-8")
+    (mine / "typo.convo.yaml").write_text(
+        "actors:\n  ann: {}\nsteps:\n  - ann: /start\n  - anne: /start\n", encoding="utf-8"
+    )
+    (mine / "wrong.convo.yaml").write_text(
+        "actors:\n  ann: {}\nsteps:\n  - ann: /start\n"
+        "    expect:\n      ann: [{key: filing.review}]\n",
+        encoding="utf-8",
+    )
+    result = pytest_in(tmp_path, "my_convos/")
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "2 failed, 1 passed" in out
+    assert "my_convos/typo.convo.yaml:5: unknown step 'anne': expected an actor (ann)" in out
+    assert "my_convos/wrong.convo.yaml:6: expected ann to get {key: 'filing.review'}" in out
+    assert "--- chat with ann (1001) ---" in out
+    assert "Traceback" not in out, out
+    assert "bot/convo/" not in out, out
