@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from telegram import Bot, CallbackQuery
+from telegram import Bot, CallbackQuery, InputMediaDocument, InputMediaPhoto, InputMediaVideo
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
@@ -20,7 +20,10 @@ from bot.i18n import Markup, Translator, plain
 from bot.sending import Persist
 from bot.transport import Keyboard, call, inline_keyboard
 from flows import callback
-from flows.replies import Button, Lines, Outcome, Ref, Reply
+from flows.replies import Attachment, Button, Lines, Outcome, Ref, Reply
+
+_SEND = {"photo": "sendPhoto", "video": "sendVideo", "document": "sendDocument"}
+_MEDIA = {"photo": InputMediaPhoto, "video": InputMediaVideo, "document": InputMediaDocument}
 
 log = logging.getLogger("complaint_desk.render")
 
@@ -75,13 +78,16 @@ class Renderer:
             await self._answer(bot, query, text, bool(notice and notice.alert))
         edited = False
         failed: Exception | None = None
-        for reply in outcome.replies:
+        for batch in _albums(outcome.replies):
             try:
-                edited |= await self._send(bot, chat_id, reply, outcome, query)
+                if len(batch) > 1:
+                    await self._album(bot, chat_id, batch, lang)
+                else:
+                    edited |= await self._send(bot, chat_id, batch[0], outcome, query)
             except Forbidden:
                 raise  # they blocked the bot: nothing after this can arrive either
             except Exception as error:
-                log.error("reply %s to %s failed: %s", reply.key, chat_id, type(error).__name__)
+                log.error("reply %s to %s failed: %s", batch[0].key, chat_id, type(error).__name__)
                 failed = failed or error
         if query is not None and outcome.replies and not edited and query.message is not None:
             # The tapped prompt is answered: drop its buttons so the chat reads cleanly.
@@ -116,13 +122,40 @@ class Renderer:
                 lambda: _ignore_unmodified(call(bot, "editMessageText", edit)), "editMessageText"
             )
             return True
-        if reply.photo is not None:
-            photo = {"chat_id": chat_id, "photo": reply.photo, "caption": text or None, **html}
-            await self.persist(partial(call, bot, "sendPhoto", photo), "photo")
+        file = reply.file or (Attachment("photo", reply.photo) if reply.photo else None)
+        if file is not None:
+            params = {"chat_id": chat_id, file.kind: file.file_id, "caption": text or None, **html}
+            await self.persist(partial(call, bot, _SEND[file.kind], params), file.kind)
             return False
         message = {"chat_id": chat_id, "text": text, **html}
         await self.persist(partial(call, bot, "sendMessage", message), "sendMessage")
         return False
+
+    async def _album(self, bot: Bot, chat_id: int, replies: list[Reply], language: str) -> None:
+        # PTB's InputMedia objects here: Bot._post prepares a `media` list of them (parse mode
+        # defaults), so this one call keeps them; its answer is still not parsed.
+        media = [
+            _MEDIA[r.file.kind](
+                r.file.file_id,
+                caption=self.text(language, r.key, r.params),
+                parse_mode=ParseMode.HTML,
+            )
+            for r in replies
+            if r.file is not None
+        ]
+        params = {"chat_id": chat_id, "media": media}
+        await self.persist(partial(call, bot, "sendMediaGroup", params), "sendMediaGroup")
+
+
+def _albums(replies: list[Reply]) -> list[list[Reply]]:
+    """Replies in order; consecutive ones of one album (non-zero `album`) together."""
+    out: list[list[Reply]] = []
+    for reply in replies:
+        if reply.album and out and out[-1][-1].album == reply.album:
+            out[-1].append(reply)
+        else:
+            out.append([reply])
+    return out
 
 
 async def _ignore_unmodified(request: Any) -> None:

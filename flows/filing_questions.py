@@ -46,7 +46,10 @@ def prompt(m: FilingModel) -> Reply:
             "menu.welcome",
             buttons=(
                 (Button("menu.button.file", "file"),),
-                (Button("menu.button.guide", "index", scope="g"),),
+                (
+                    Button("menu.button.mycomplaints", "mine", "0", scope="c"),
+                    Button("menu.button.guide", "index", scope="g"),
+                ),
                 (
                     Button("menu.button.settings", "settings", scope="m"),
                     Button("menu.button.language", "language", scope="m"),

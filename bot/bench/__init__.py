@@ -22,6 +22,7 @@ broadcast to N recipients on the fake with Telegram's limits on (bot/bench/broad
 
 from __future__ import annotations
 
+from bot.bench.arms import SETUP_CALLS
 from bot.bench.rounds import Table, main, report, run
 
-__all__ = ["Table", "main", "report", "run"]
+__all__ = ["SETUP_CALLS", "Table", "main", "report", "run"]

@@ -44,7 +44,9 @@ from bot.processor import PerUserProcessor
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 TICK = timedelta(milliseconds=20)  # virtual time per update: the clock always moves
-SETUP_CALLS = frozenset({"getMe", "setMyCommands", "deleteWebhook", "getWebhookInfo"})
+SETUP_CALLS = frozenset(
+    {"getMe", "setMyCommands", "setMyDescription", "setMyShortDescription", "deleteWebhook"}
+)
 Step = Callable[[FakeTelegram, int], dict[str, Any]]
 Recorded = list[list[tuple[str, dict[str, Any]]]]  # per step: the Bot API calls made
 

@@ -257,7 +257,8 @@ def test_a_revocation_request_collects_its_materials_and_tells_the_operators() -
         "revoke.use_buttons_or_file",
         "revoke.ask_material",
     ]
-    assert chat.photo("id") == ["revoke.ask_material"]
+    assert chat.photo("id-front") == ["revoke.material_more"]  # both sides of the ID card
+    assert chat.photo("id-back") == ["revoke.ask_material"]
     video = Media(MediaKind.VIDEO, "file-recording", "unique-recording", size=1000)
     assert chat.send(video) == ["revoke.confirm"]
     assert chat.tap("confirm") == ["revoke.submitted"]
@@ -265,7 +266,7 @@ def test_a_revocation_request_collects_its_materials_and_tells_the_operators() -
     assert (request.complaint_number, request.reason, len(request.materials)) == (
         complaint.number,
         "misoperation",
-        2,
+        3,
     )
     assert [n.user_id for n in tx.outbox] == [OPERATOR]
     assert chat.row.task is None
