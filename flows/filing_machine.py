@@ -159,7 +159,7 @@ def undo_evidence(ev: EventData) -> None:
 
 def evidence_missing(ev: EventData) -> None:
     m = _m(ev)
-    m.replies.append(Notice("filing.evidence_not_enough", {"min": m.ctype.evidence.min_count}))
+    m.replies.append(Notice("filing.evidence_not_enough", {"n": m.ctype.evidence.min_count}))
 
 
 def set_description(ev: EventData) -> None:

@@ -256,7 +256,9 @@ def _facts(ctx: Context, model: FlowModel, trigger: str, kwargs: dict[str, Any])
 
 
 def _not_taken(ctx: Context, model: FlowModel, event: Event) -> None:
-    ctx.reply(Reply("revoke.use_buttons_or_file"))
+    """Say what the step takes: a material as a file at the material step, else a button."""
+    taking_files = model.state is RequestState.MATERIAL
+    ctx.reply(Reply("revoke.send_material" if taking_files else "errors.use_buttons"))
     ask(ctx, FLOW, model)
 
 
