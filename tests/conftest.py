@@ -21,6 +21,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.simulator import Simulator
+from flows.catalog import load_catalog
 from storage.base import Store
 from storage.sqlite import SqliteStore
 
@@ -48,7 +49,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture(params=["sqlite"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """Each store backend, fresh and empty; the contract suite runs once per backend."""
-    opened = await SqliteStore.open(tmp_path / "data" / "desk.sqlite3")
+    opened = await SqliteStore.open(tmp_path / "data" / "desk.sqlite3", default_language="zh-CN")
     try:
         yield opened
     finally:
@@ -62,7 +63,12 @@ async def sim(settings: Settings) -> AsyncIterator[Simulator]:
     async def factory(request: BaseRequest, clock: FakeClock) -> AnyApp:
         return build_application(settings, clock=clock, request=request, translator=_TRANSLATOR)
 
-    simulator = await Simulator.start(factory, clock=FakeClock(START), translator=_TRANSLATOR)
+    simulator = await Simulator.start(
+        factory,
+        clock=FakeClock(START),
+        translator=_TRANSLATOR,
+        default_language=load_catalog(settings.catalog).default_language(settings.default_language),
+    )
     async with simulator:
         yield simulator
 

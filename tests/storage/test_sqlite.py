@@ -38,7 +38,7 @@ async def pragma(store: SqliteStore, name: str) -> Any:
 
 async def test_data_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "dir" / "desk.sqlite3"
-    store = await SqliteStore.open(path, now=T0)
+    store = await SqliteStore.open(path, now=T0, default_language="zh-CN")
     try:
         assert store.migrations_applied == [
             "0001_initial",
@@ -50,7 +50,7 @@ async def test_data_survives_reopen(tmp_path: Path) -> None:
     finally:
         await store.close()
 
-    reopened = await SqliteStore.open(path)
+    reopened = await SqliteStore.open(path, default_language="zh-CN")
     try:
         assert reopened.migrations_applied == []
         assert await reopened.read(lambda tx: tx.load_user(1)) == user(1)
@@ -78,7 +78,7 @@ async def test_foreign_keys_enforced(sqlite_store: SqliteStore) -> None:
 
 
 async def test_in_memory_database() -> None:
-    store = await SqliteStore.open(":memory:")
+    store = await SqliteStore.open(":memory:", default_language="zh-CN")
     try:
         assert await store.transact(lambda tx: tx.claim_update(1, T0)) is True
         assert await pragma(store, "foreign_keys") == 1
@@ -142,7 +142,8 @@ async def test_open_closes_connection_when_setup_fails(tmp_path: Path) -> None:
     path = tmp_path / "not-a-db.sqlite3"
     path.write_bytes(b"this is not a database file" * 100)
     with pytest.raises(sqlite3.DatabaseError):
-        await SqliteStore.open(path)  # an unclosed connection would fail via ResourceWarning
+        # an unclosed connection would fail via ResourceWarning
+        await SqliteStore.open(path, default_language="zh-CN")
 
 
 def filed(number: str, evidence: int = 2, events: int = 2) -> ComplaintRecord:
@@ -250,7 +251,7 @@ async def test_0002_upgrades_a_database_with_data(tmp_path: Path) -> None:
     finally:
         conn.close()
 
-    store = await SqliteStore.open(path)
+    store = await SqliteStore.open(path, default_language="zh-CN")
     try:
         assert store.migrations_applied == ["0002_complaint_life", "0003_broadcasts"]
         assert await store.read(lambda tx: tx.load_user(1)) == UserRecord(
