@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot import ingress
 from bot.background import Outbox, Sweeper
 from bot.broadcaster import Broadcaster
 from bot.clock import Clock
@@ -29,7 +30,7 @@ from bot.pacer import Pacer
 from bot.processor import PerUserProcessor
 from bot.render import Renderer
 from bot.sending import Persist
-from flows import delivery
+from flows import after_send
 from flows.catalog import Catalog, load_catalog
 from flows.context import Rules
 from flows.engine import Desk
@@ -38,7 +39,7 @@ from flows.language import primary_subtag, resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
 from storage.base import Store
-from storage.sqlite import SqliteStore
+from storage.factory import open_store
 
 log = logging.getLogger("complaint_desk")
 
@@ -87,10 +88,12 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every update: translate in, run it as one transaction, then send what it produced."""
     inbound = to_inbound(update)
     if inbound is None:
+        ingress.report("ignored")
         return
     rt = runtime(context.application)
     now = rt.clock.now()
     outcome = await rt.store.transact(partial(rt.desk.handle, inbound=inbound, now=now))
+    ingress.report("duplicate" if outcome.duplicate else "handled")  # committed: confirm it
     for event in outcome.events:
         rt.publish(event)
     if outcome.notified and rt.outbox is not None:
@@ -99,7 +102,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await rt.renderer.reply(context.bot, inbound.user.id, outcome, update.callback_query)
     except Forbidden:  # they blocked the bot while we were answering: remember it, no error
         await rt.store.transact(
-            partial(delivery.blocked, user_id=inbound.user.id, notification_id=None, now=now)
+            partial(after_send.blocked, user_id=inbound.user.id, notification_id=None, now=now)
         )
 
 
@@ -147,6 +150,10 @@ async def publish_commands(bot: Bot, rt: Runtime) -> None:
 
             commands = menu(MENU_COMMANDS)
             await persist(partial(bot.set_my_commands, commands, language_code=code), "commands")
+            about = plain(rt.renderer.text(language, "bot.description", {}))
+            short = plain(rt.renderer.text(language, "bot.short_description", {}))
+            await persist(partial(bot.set_my_description, about, language_code=code), "about")
+            await persist(partial(bot.set_my_short_description, short, language_code=code), "about")
             operators = menu(MENU_COMMANDS + OPERATOR_COMMANDS)
             for operator_id in sorted(rt.settings.operator_ids):
                 scope = BotCommandScopeChat(operator_id)
@@ -183,7 +190,7 @@ def build_application(
     store: StoreFactory | None = None,
 ) -> AnyApp:
     """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests);
-    `store` opens the storage (default: SQLite on `settings.database`)."""
+    `store` opens the storage (default: `settings.database`, a SQLite file or PostgreSQL)."""
     catalog = catalog or load_catalog(settings.catalog)
     translator = translator or Translator.load(settings.locales)
     translator.require(catalog.codes)  # every language of the catalog has its texts
@@ -198,14 +205,14 @@ def build_application(
         sinks=list(sinks or []),
     )
 
-    async def open_sqlite() -> Store:
-        return await SqliteStore.open(
+    async def open_configured() -> Store:  # the database setting picks SQLite or PostgreSQL
+        return await open_store(
             settings.database, now=clock.now(), default_language=rt.desk.default_language
         )
 
     async def post_init(app: AnyApp) -> None:
         await publish_commands(app.bot, rt)
-        rt.store_ = opened = await (store or open_sqlite)()  # nothing after this may fail, or
+        rt.store_ = opened = await (store or open_configured)()  # nothing after this may fail, or
         # the store's thread would keep the process alive
         rt.outbox = Outbox(opened, clock, rt.renderer, app.bot)
         rt.sweeper = Sweeper(
@@ -241,10 +248,11 @@ def build_application(
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     builder = builder.token(token or "123456:FAKE-TOKEN-FOR-THE-LOCAL-FAKE-TELEGRAM")
     if request is not None:  # the fake Telegram: updates are handed over, not polled
-        builder = builder.request(request).get_updates_request(request).updater(None)
+        builder = builder.request(request).get_updates_request(request)
     else:  # over HTTP: Telegram, a self-hosted Bot API server, or the fake's HTTP front
         builder = builder.base_url(settings.telegram_api_base_url)
         builder = builder.base_file_url(settings.telegram_api_file_url)
+    builder = builder.updater(None)  # updates come in through bot/polling.py or bot/serve.py
     app = builder.post_init(post_init).post_stop(post_stop).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
     app.add_handler(TypeHandler(Update, on_update))

@@ -29,7 +29,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.render import Renderer
-from flows import delivery
+from flows import after_send
 from flows.context import Rules
 from flows.replies import params_from_json
 from flows.sweeper import sweep
@@ -74,7 +74,7 @@ class Outbox:
         except Forbidden:
             now = self.clock.now()
             await self.store.transact(
-                partial(delivery.blocked, user_id=user_id, notification_id=note_id, now=now)
+                partial(after_send.blocked, user_id=user_id, notification_id=note_id, now=now)
             )
             return True
         except RetryAfter as exc:
@@ -86,7 +86,7 @@ class Outbox:
             log.warning("notification %s to %s failed; will retry", note_id, user_id, exc_info=True)
             return False
         now = self.clock.now()
-        await self.store.transact(partial(delivery.delivered, notification_id=note_id, now=now))
+        await self.store.transact(partial(after_send.sent, notification_id=note_id, now=now))
         return True
 
 
@@ -108,6 +108,11 @@ class Sweeper:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="sweeper")
+
+    @property
+    def alive(self) -> bool:
+        """Started and still running (it runs until stopped; it ends only by crashing)."""
+        return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -60,7 +60,7 @@ from telegram.ext import ExtBot
 from bot.clock import Clock
 from bot.pacer import Bulk, Withdrawn
 from bot.render import Renderer
-from flows import delivery
+from flows import after_send
 from flows.broadcast import status_view
 from flows.context import Rules
 from flows.ports import Tx
@@ -90,7 +90,7 @@ def record(tx: Tx, broadcast_id: int, outcomes: Sequence[Outcome], now: datetime
             continue
         tx.finish_delivery(broadcast_id, user_id, state, now, message_id, error[:500])
         if state is DeliveryState.BLOCKED:
-            delivery.blocked(tx, user_id, None, now)
+            after_send.blocked(tx, user_id, None, now)
 
 
 def advance(
@@ -176,6 +176,12 @@ class Broadcaster:
     def start(self) -> None:
         """At start-up: recover rows left in flight, then carry on with running broadcasts."""
         self.kick()
+
+    @property
+    def alive(self) -> bool:
+        """False once a drain ended in an exception (it runs only while there is work)."""
+        task = self._task
+        return task is None or not task.done() or task.cancelled() or task.exception() is None
 
     def kick(self) -> None:
         """Work through the running broadcasts soon; if already at it, go round once more."""

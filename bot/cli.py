@@ -11,14 +11,23 @@ from pathlib import Path
 
 from bot.config import Settings
 from flows.catalog import CatalogError, load_catalog
+from storage.factory import database_setting
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="complaint-desk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="the real bot with TELEGRAM_BOT_TOKEN, else the console")
+    sub.add_parser("serve", help="the bot behind a webhook (WEBHOOK_URL, WEBHOOK_SECRET)")
+    sub.add_parser("migrate", help="apply the database migrations")
+    backup = sub.add_parser("backup", help="copy the SQLite database while the bot runs")
+    backup.add_argument("path", type=Path, help="the new file")
     console = sub.add_parser("console", help="chat with the bot in this terminal")
-    console.add_argument("--db", type=Path, help="SQLite file (default: a fresh temporary one)")
+    console.add_argument(
+        "--db",
+        type=database_setting,
+        help="SQLite file or postgresql://... (default: a fresh temporary SQLite file)",
+    )
     console.add_argument("--user", type=int, default=1001, help="your Telegram user id")
     console.add_argument(
         "--lang", help="a language of the catalog (default: DEFAULT_LANGUAGE, else its first)"
@@ -80,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.command in ("migrate", "backup"):
+        from bot import maintenance
+
+        if args.command == "migrate":
+            return asyncio.run(maintenance.migrate(settings))
+        return maintenance.backup(settings, args.path)
+    if args.command == "serve":
+        return _run_telegram(settings, webhook=True)
     if args.command == "run" and settings.telegram_bot_token is not None:
         return _run_telegram(settings)
     from bot.console import run_console
@@ -100,17 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     )
 
 
-def _run_telegram(settings: Settings) -> int:
-    from telegram import Update
-
+def _run_telegram(settings: Settings, *, webhook: bool = False) -> int:
+    """Polling (bot/polling.py) or the webhook (bot/serve.py): confirmed after commit."""
     from bot.app import build_application
     from bot.clock import SystemClock
+    from bot.polling import poll
+    from bot.serve import serve
     from storage.writer_lock import DatabaseInUse
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every poll (with the token)
-    app = build_application(settings, clock=SystemClock())
     try:
-        app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+        if webhook:
+            return serve(settings)
+        asyncio.run(poll(build_application(settings, clock=SystemClock()), settings))
     except DatabaseInUse as exc:  # another bot runs on this SQLite file
         print(f"complaint-desk: {exc}", file=sys.stderr)
         return 1

@@ -7,12 +7,15 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.factory import database_setting
+
 
 class Settings(BaseSettings):
     """Every setting, from environment variables (names in capitals) or keyword arguments.
 
     TELEGRAM_BOT_TOKEN   the bot's token; without it `complaint-desk run` opens the console
-    COMPLAINT_DESK_DB    the SQLite file (default: data/complaint-desk.sqlite3)
+    COMPLAINT_DESK_DB    the SQLite file (default: data/complaint-desk.sqlite3), or a
+                         postgresql://... DSN for the PostgreSQL store
     COMPLAINT_DESK_CATALOG  a rules catalog replacing the shipped one
     OPERATOR_IDS         comma-separated Telegram user ids of the operators
     COMPLAINT_DESK_LOCALES  a folder of message catalogs replacing bot/locales
@@ -30,7 +33,7 @@ class Settings(BaseSettings):
     )
 
     telegram_bot_token: SecretStr | None = None
-    database: Path = Field(
+    database: Path | str = Field(
         default=Path("data/complaint-desk.sqlite3"),
         validation_alias=AliasChoices("COMPLAINT_DESK_DB", "database"),
     )
@@ -64,6 +67,11 @@ class Settings(BaseSettings):
     allowed_updates: tuple[str, ...] = ("message", "callback_query")
     # Polling (`complaint-desk run`): the long poll's length in seconds.
     poll_timeout: int = Field(default=30, ge=0, le=50)
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        return database_setting(value) if isinstance(value, str | Path) else value
 
     @field_validator("operator_ids", mode="before")
     @classmethod

@@ -11,13 +11,13 @@ from typing import Any
 
 from transitions.extensions import GraphMachine
 
-from flows import broadcast_compose, filing_machine, lifecycle, revoke
+from flows import broadcast_compose, filing_machine, filing_model, lifecycle, revoke
 from flows.records import Stage
 
 FLOWS: dict[str, tuple[type[Enum], Enum, list[dict[str, Any]]]] = {
     "filing": (
-        filing_machine.FilingState,
-        filing_machine.FilingState.IDLE,
+        filing_model.FilingState,
+        filing_model.FilingState.IDLE,
         filing_machine.TRANSITIONS,
     ),
     "lifecycle": (Stage, Stage.PENDING, lifecycle.TRANSITIONS),

@@ -43,6 +43,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.clock import Clock
+from bot.metrics import METRICS
 
 log = logging.getLogger("complaint_desk.pacer")
 
@@ -139,6 +140,7 @@ class Pacer(BaseRateLimiter[Bulk]):
     def _pause(self, error: RetryAfter) -> None:
         until = self._now() + round(retry_seconds(error) * _SECOND)
         self._pause_until = max(self._pause_until, until)
+        METRICS.rate_limit(retry_seconds(error))
         log.info("429: bulk sends paused for %ss", retry_seconds(error))
 
     def ready_at(self, now: int, chat: int | str | None) -> int:

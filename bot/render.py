@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
@@ -19,7 +27,9 @@ from bot.clock import Clock, SystemClock
 from bot.i18n import Markup, Translator, plain
 from bot.sending import Persist
 from flows import callback
-from flows.replies import Button, Lines, Outcome, Ref, Reply
+from flows.replies import Attachment, Button, Lines, Outcome, Ref, Reply
+
+_MEDIA = {"photo": InputMediaPhoto, "video": InputMediaVideo, "document": InputMediaDocument}
 
 log = logging.getLogger("complaint_desk.render")
 
@@ -83,13 +93,16 @@ class Renderer:
             await self._answer(query, text, bool(notice and notice.alert))
         edited = False
         failed: Exception | None = None
-        for reply in outcome.replies:
+        for batch in _albums(outcome.replies):
             try:
-                edited |= await self._send(bot, chat_id, reply, outcome, query)
+                if len(batch) > 1:
+                    await self._album(bot, chat_id, batch, lang)
+                else:
+                    edited |= await self._send(bot, chat_id, batch[0], outcome, query)
             except Forbidden:
                 raise  # they blocked the bot: nothing after this can arrive either
             except Exception as error:
-                log.error("reply %s to %s failed: %s", reply.key, chat_id, type(error).__name__)
+                log.error("reply %s to %s failed: %s", batch[0].key, chat_id, type(error).__name__)
                 failed = failed or error
         if query is not None and outcome.replies and not edited and query.message is not None:
             # The tapped prompt is answered: drop its buttons so the chat reads cleanly.
@@ -122,13 +135,44 @@ class Renderer:
                 "editMessageText",
             )
             return True
-        if reply.photo is not None:
-            photo = partial(bot.send_photo, chat_id, reply.photo, reply_markup=markup)
-            await self.persist(partial(photo, caption=text or None, parse_mode="HTML"), "photo")
+        file = reply.file or (Attachment("photo", reply.photo) if reply.photo else None)
+        if file is not None:
+            options: dict[str, Any] = {"caption": text or None, "parse_mode": ParseMode.HTML}
+            options["reply_markup"] = markup
+            if file.kind == "photo":
+                call = partial(bot.send_photo, chat_id, file.file_id, **options)
+            elif file.kind == "video":
+                call = partial(bot.send_video, chat_id, file.file_id, **options)
+            else:
+                call = partial(bot.send_document, chat_id, file.file_id, **options)
+            await self.persist(call, file.kind)
             return False
         send = partial(bot.send_message, chat_id, text, reply_markup=markup)
         await self.persist(partial(send, parse_mode=ParseMode.HTML), "sendMessage")
         return False
+
+    async def _album(self, bot: Bot, chat_id: int, replies: list[Reply], language: str) -> None:
+        media = [
+            _MEDIA[r.file.kind](
+                r.file.file_id,
+                caption=self.text(language, r.key, r.params),
+                parse_mode=ParseMode.HTML,
+            )
+            for r in replies
+            if r.file is not None
+        ]
+        await self.persist(partial(bot.send_media_group, chat_id, media), "sendMediaGroup")
+
+
+def _albums(replies: list[Reply]) -> list[list[Reply]]:
+    """Replies in order; consecutive ones of one album (non-zero `album`) together."""
+    out: list[list[Reply]] = []
+    for reply in replies:
+        if reply.album and out and out[-1][-1].album == reply.album:
+            out[-1].append(reply)
+        else:
+            out.append([reply])
+    return out
 
 
 async def _ignore_unmodified(call: Any) -> None:

@@ -20,6 +20,7 @@ from typing import TypeVar
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot.clock import Clock
+from bot.metrics import METRICS
 from bot.pacer import retry_seconds
 
 log = logging.getLogger("complaint_desk.sending")
@@ -58,5 +59,6 @@ class Persist:
                 kind = type(error).__name__
                 log.warning("%s: %s, retrying in %ss (attempt %s)", what, kind, wait, attempt)
             self.retries += 1
+            METRICS.reply_retries.inc()
             await self.clock.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover

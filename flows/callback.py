@@ -1,8 +1,9 @@
 """Callback data: short, explicit, at most 64 bytes.
 
 Conversation buttons carry the prompt nonce they were drawn for: `f:<nonce>:<action>[:<arg>]`.
-Stateless buttons (guide, settings, language) are `<scope>:<action>[:<arg>]`. Anything else
-is forged or damaged and decodes to None.
+Stateless buttons are `<scope>:<action>[:<arg>]`, the scope one letter. Anything else is forged
+or damaged and decodes to None. Decoding checks the format only: which scopes exist is the
+registry's (`flows.features`), which action a state takes is the flow's.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from flows.events import Tap
 from flows.replies import Button
 
 MAX_BYTES = 64
-SCOPES = frozenset({"f", "g", "m", "c", "o", "b"})  # conversation, guide, menu, complaints,
-# operator, broadcast
+_SCOPE = re.compile(r"^[a-z]$")
 _PART = re.compile(r"^[a-z_]{1,16}$")
 _ARG = re.compile(r"^[A-Za-z0-9_.\-]{0,40}$")
 
@@ -30,7 +30,7 @@ def encode(button: Button, nonce: int) -> str:
 def decode(data: str) -> Tap | None:
     parts = data.split(":")
     scope = parts[0]
-    if scope not in SCOPES or len(data.encode()) > MAX_BYTES:
+    if not _SCOPE.match(scope) or len(data.encode()) > MAX_BYTES:
         return None
     nonce: int | None = None
     if scope == "f":

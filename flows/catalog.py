@@ -174,14 +174,59 @@ class Limits(_Frozen):
     monthly_revocation_requests: int = Field(default=3, ge=0)
     daily_appeals: int = Field(default=2, ge=0)
     reminder_minutes_before: int = Field(default=60, gt=0)
+    explanation_min: int = Field(default=5, ge=1)  # a revocation's "other reason", in characters
+    explanation_max: int = Field(default=300, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:
         if self.description_max < self.description_min:
             raise ValueError("description_max must be at least description_min")
+        if self.explanation_max < self.explanation_min:
+            raise ValueError("explanation_max must be at least explanation_min")
         return self
 
 
+class FileKind(StrEnum):
+    """What a revocation material may be sent as (a document is told apart by MIME type and
+    file-name extension: `flows.materials.file_kind`)."""
+
+    PHOTO = "photo"
+    VIDEO = "video"
+    IMAGE_FILE = "image_file"  # a document: image/* (JPEG, PNG...)
+    VIDEO_FILE = "video_file"  # a document: video/*
+    PDF = "pdf"  # a document: application/pdf named *.pdf
+
+
+class MaterialOption(_Frozen):
+    """One way to provide a material: `count` items, each of one of `kinds`."""
+
+    kinds: tuple[FileKind, ...] = Field(min_length=1)
+    count: int = Field(default=1, ge=1, le=10)
+
+
+class MaterialRule(_Frozen):
+    """A revocation material (spec section 6): its options, the first that fits is used (the
+    first item sent picks the option; the rest must be of that option's kinds)."""
+
+    options: tuple[MaterialOption, ...] = Field(min_length=1)
+
+
+def _default_materials() -> dict[str, MaterialRule]:
+    image = (FileKind.PHOTO, FileKind.IMAGE_FILE)
+    video = (FileKind.VIDEO, FileKind.VIDEO_FILE)
+    scan = MaterialRule(options=(MaterialOption(kinds=(*image, FileKind.PDF)),))
+    return {
+        "identity": MaterialRule(
+            options=(MaterialOption(kinds=image, count=2), MaterialOption(kinds=video))
+        ),
+        "passport": scan,
+        "screen_recording": MaterialRule(options=(MaterialOption(kinds=video),)),
+        "statement": MaterialRule(options=(MaterialOption(kinds=(FileKind.PDF,)),)),
+        "business_licence": scan,
+    }
+
+
+MATERIAL_NAMES = frozenset(_default_materials())
 _LANGUAGE_CODE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 
@@ -196,6 +241,16 @@ class Catalog(_Frozen):
     disclaimer: Localized
     limits: Limits = Limits()
     types: tuple[ComplaintType, ...] = Field(min_length=1)
+    # What each revocation material accepts, by name (identity, passport, screen_recording,
+    # statement, business_licence); every one must be present.
+    materials: dict[str, MaterialRule] = Field(default_factory=_default_materials)
+
+    @field_validator("materials")
+    @classmethod
+    def _all_materials(cls, materials: dict[str, MaterialRule]) -> dict[str, MaterialRule]:
+        if set(materials) != MATERIAL_NAMES:
+            raise ValueError(f"materials must name exactly: {', '.join(sorted(MATERIAL_NAMES))}")
+        return materials
 
     @field_validator("types")
     @classmethod

@@ -62,7 +62,10 @@ class Desk:
         registry = self.registry
         if isinstance(event, Command):
             handler = registry.commands.get(event.name)
-            if event.name in CONVERSATION_COMMANDS:
+            link = registry.deep_link(event)
+            if link is not None:
+                link[0](ctx, link[1])
+            elif event.name in CONVERSATION_COMMANDS:
                 conversation.drive(ctx, registry.open_flow(ctx.user), event)
             elif handler is not None:
                 handler(ctx, event)

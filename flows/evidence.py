@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flows.events import Forward, Media
+from flows.events import Forward, Media, MediaKind
 from flows.records import EvidenceItem, EvidenceKind
 from flows.replies import Ref
 
@@ -26,6 +26,8 @@ def evidence_item(event: Media | Forward | str, now: datetime) -> EvidenceItem:
             file_id=media.file_id if media else None,
             file_unique_id=media.file_unique_id if media else None,
             size=media.size if media else None,
+            mime_type=_forwarded_mime(media),
+            file_name=media.file_name if media else None,
             received_at=now,
         )
     return EvidenceItem(
@@ -39,6 +41,14 @@ def evidence_item(event: Media | Forward | str, now: datetime) -> EvidenceItem:
         text=event.caption or "",
         received_at=now,
     )
+
+
+def _forwarded_mime(media: Media | None) -> str | None:
+    """A forwarded file keeps its MIME type, so it can be sent again as what it is (Telegram
+    photos are always JPEG and carry none)."""
+    if media is None:
+        return None
+    return media.mime_type or ("image/jpeg" if media.kind is MediaKind.PHOTO else None)
 
 
 def kinds_list(kinds: tuple[EvidenceKind, ...]) -> tuple[Ref, ...]:

@@ -1,7 +1,8 @@
-"""The filing conversation as a `Flow`: the machine (`flows.filing_machine`), what each state
-asks (`flows.filing_questions`), and what the driver needs around them: its state lives in the
-user's row (`state`, `draft`), texts and files become triggers, duplicates and a fresh number
-are looked up before firing, and a submitted complaint is stored with its deadlines.
+"""The filing conversation as a `Flow`: its model (`flows.filing_model`), its machine
+(`flows.filing_machine`), what each state asks (`flows.filing_questions`), and what the driver
+needs around them: its state lives in the user's row (`state`, `draft`), texts and files become
+triggers, duplicates and a fresh number are looked up before firing, and a submitted complaint
+is stored with its deadlines.
 
 It is the conversation underneath every task: /start and /cancel belong to it, and a text, a
 file or a conversation button comes here when no task is open.
@@ -16,7 +17,8 @@ from flows.context import Context
 from flows.conversation import Flow, FlowModel, Trigger
 from flows.events import Event, Forward, Media, Text
 from flows.evidence import evidence_item
-from flows.filing_machine import BUTTONS, MACHINE, Facts, FilingModel, FilingState
+from flows.filing_machine import BUTTONS, MACHINE
+from flows.filing_model import Facts, FilingModel, FilingState
 from flows.filing_questions import prompt
 from flows.records import ComplaintRecord
 from flows.replies import Ref, Reply

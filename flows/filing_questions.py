@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flows.evidence import counts, kinds_list
 from flows.explain import type_rule
-from flows.filing_machine import FilingModel, FilingState
+from flows.filing_model import FilingModel, FilingState
 from flows.replies import Button, Ref, Reply
 
 _CANCEL = Button("filing.button.cancel", "cancel")
@@ -46,7 +46,10 @@ def prompt(m: FilingModel) -> Reply:
             "menu.welcome",
             buttons=(
                 (Button("menu.button.file", "file"),),
-                (Button("menu.button.guide", "index", scope="g"),),
+                (
+                    Button("menu.button.mycomplaints", "mine", "0", scope="c"),
+                    Button("menu.button.guide", "index", scope="g"),
+                ),
                 (
                     Button("menu.button.settings", "settings", scope="m"),
                     Button("menu.button.language", "language", scope="m"),

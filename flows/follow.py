@@ -17,40 +17,55 @@ from flows.complaints import complaint_type, decision, save, title
 from flows.context import Context
 from flows.events import Command, Tap
 from flows.policy import Channel, Decision
-from flows.records import ComplaintRecord, RevocationReason
+from flows.records import OPEN_STAGES, ComplaintRecord, RevocationReason
 from flows.registry import Feature
-from flows.replies import Button, Lines, Ref, Reply
-from flows.timefmt import at, span
+from flows.replies import Button, Lines, Ref, Reply, clip
+from flows.timefmt import ago, at
 
 SCOPE = "c"
-LIST_SIZE = 10
+PAGE_SIZE = 8
+LABEL_TYPE, LABEL_TARGET = 11, 12  # a button names number, type and target in <= 45 chars
 
 
 def list_command(ctx: Context, command: Command) -> None:
-    """/mycomplaints: the person's newest complaints, one button each."""
-    ctx.reply(complaint_list(ctx))
+    """/mycomplaints: the person's complaints, open ones first, a page at a time;
+    /mycomplaints NUMBER: that complaint (another person's number: the same "not found")."""
+    number = command.args.strip().upper()
+    if number:
+        open_number(ctx, number)
+    else:
+        ctx.reply(complaint_list(ctx, 0))
 
 
-def complaint_list(ctx: Context, *, edit: bool = False) -> Reply:
-    complaints = ctx.tx.complaints_of(ctx.user.user_id)[:LIST_SIZE]
+def open_number(ctx: Context, number: str) -> None:
+    """Open complaint `number` as a new message, if it is the person's own."""
+    complaint = ctx.tx.get_complaint(number)
+    if complaint is None or complaint.user_id != ctx.user.user_id:
+        ctx.reply(Reply("follow.no_such_number", {"number": clip(number, 40)}))
+        return
+    ctx.reply(detail(ctx, complaint, edit=False))
+
+
+def ordered(complaints: list[ComplaintRecord]) -> list[ComplaintRecord]:
+    """Open complaints first, then the rest; newest first within each (a stable sort)."""
+    return sorted(complaints, key=lambda c: c.stage not in OPEN_STAGES)
+
+
+def complaint_list(ctx: Context, page: int, *, edit: bool = False) -> Reply:
+    complaints = ordered(ctx.tx.complaints_of(ctx.user.user_id))
     if not complaints:
         return Reply("follow.empty", edit=edit)
-    rows = tuple(
-        (
-            Button(
-                "follow.button.item",
-                "open",
-                c.number,
-                {
-                    "number": c.number,
-                    "type": title(ctx.catalog, c.type_id),
-                    "stage": Ref(f"stage.{c.stage}"),
-                },
-                scope=SCOPE,
-            ),
-        )
-        for c in complaints
-    )
+    pages = (len(complaints) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = min(max(page, 0), pages - 1)
+    shown = complaints[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    rows: list[tuple[Button, ...]] = [(_item_button(ctx, c),) for c in shown]
+    turn = []
+    if page > 0:
+        turn.append(Button("follow.button.prev", "list", str(page - 1), scope=SCOPE))
+    if page < pages - 1:
+        turn.append(Button("follow.button.next", "list", str(page + 1), scope=SCOPE))
+    if turn:
+        rows.append(tuple(turn))
     items = Lines(
         tuple(
             Ref(
@@ -59,18 +74,47 @@ def complaint_list(ctx: Context, *, edit: bool = False) -> Reply:
                     "number": c.number,
                     "type": title(ctx.catalog, c.type_id),
                     "stage": Ref(f"stage.{c.stage}"),
-                    "age": span(ctx.now - c.submitted_at),
+                    "age": ago(ctx.now - c.submitted_at),
                 },
             )
-            for c in complaints
+            for c in shown
         )
     )
-    return Reply("follow.list", {"count": len(complaints), "items": items}, rows, edit=edit)
+    opened = sum(c.stage in OPEN_STAGES for c in complaints)
+    return Reply(
+        "follow.list",
+        {
+            "n": len(complaints),
+            "open": opened,
+            "page": page + 1,
+            "pages": pages,
+            "items": items,
+        },
+        tuple(rows),
+        edit=edit,
+    )
+
+
+def _item_button(ctx: Context, c: ComplaintRecord) -> Button:
+    """One complaint: its number, type and target, short enough for a phone."""
+    names = title(ctx.catalog, c.type_id)
+    return Button(
+        "follow.button.item",
+        "open",
+        c.number,
+        {
+            "number": c.number,
+            "type": {lang: clip(name, LABEL_TYPE) for lang, name in names.items()},
+            "target": clip(c.target, LABEL_TARGET),
+        },
+        scope=SCOPE,
+    )
 
 
 def on_tap(ctx: Context, tap: Tap) -> None:
-    if tap.action == "list":
-        ctx.reply(complaint_list(ctx, edit=True))
+    if tap.action in ("list", "mine"):  # a page in place; the menu's button: a new message
+        page = int(tap.arg) if tap.arg.isdigit() else 0
+        ctx.reply(complaint_list(ctx, page, edit=tap.action == "list"))
         return
     number, _, extra = tap.arg.partition(".")
     complaint = ctx.tx.get_complaint(number)
@@ -109,7 +153,7 @@ def detail(ctx: Context, complaint: ComplaintRecord, *, edit: bool = True) -> Re
         buttons.append((Button("follow.button.request", "request", n, scope=SCOPE),))
     if policy.can_appeal(complaint, 0, ctx.catalog.limits) is None:
         buttons.append((Button("follow.button.review", "review", n, scope=SCOPE),))
-    buttons.append((Button("follow.button.list", "list", scope=SCOPE),))
+    buttons.append((Button("follow.button.list", "list", "0", scope=SCOPE),))
     limits = ctx.catalog.limits
     return Reply(
         "follow.detail",
@@ -118,7 +162,7 @@ def detail(ctx: Context, complaint: ComplaintRecord, *, edit: bool = True) -> Re
             "type": v.ctype.title.as_dict(),
             "target": complaint.target,
             "stage": Ref(f"stage.{complaint.stage}"),
-            "age": span(ctx.now - complaint.submitted_at),
+            "age": ago(ctx.now - complaint.submitted_at),
             "timeline": explain.user_timeline(complaint),
             "result": complaint.result_text or "-",
             "can": explain.withdrawal_now(v.decision, complaint, v.ctype, ctx.now, limits),
@@ -219,4 +263,9 @@ ACTIONS = {
 }
 
 
-FEATURE = Feature(commands={"mycomplaints": list_command}, scope=SCOPE, on_tap=on_tap)
+FEATURE = Feature(
+    commands={"mycomplaints": list_command},
+    links={"c": list_command},  # /start c_NUMBER: t.me/<bot>?start=c_NUMBER opens it
+    scope=SCOPE,
+    on_tap=on_tap,
+)

@@ -110,10 +110,23 @@ def on_tap(ctx: Context, tap: Tap) -> None:
     ctx.reply(page)
 
 
+def help_page() -> Reply:
+    """/help: what the desk does and its commands; the guide and the complaints one tap away."""
+    return Reply(
+        "help.body",
+        buttons=(
+            (
+                Button("menu.button.guide", "index", scope=SCOPE),
+                Button("menu.button.mycomplaints", "mine", "0", scope="c"),
+            ),
+        ),
+    )
+
+
 FEATURE = Feature(
     commands={
         "guide": lambda ctx, _: ctx.reply(guide_index()),
-        "help": lambda ctx, _: ctx.reply(guide_index()),
+        "help": lambda ctx, _: ctx.reply(help_page()),
     },
     scope=SCOPE,
     on_tap=on_tap,

@@ -11,7 +11,7 @@ through the outbox (`ctx.notify`, rendered in the recipient's language).
 
 from __future__ import annotations
 
-from flows import explain, lifecycle, task
+from flows import exhibits, explain, lifecycle, task
 from flows.complaints import save
 from flows.context import Context
 from flows.events import Command, Tap
@@ -22,12 +22,13 @@ from flows.operator_cards import (
     queue_view,
     record,
     request_card,
+    request_materials,
     requests_view,
 )
 from flows.operator_task import FLOW, TypingData, Verdict
 from flows.records import OPEN_STAGES, ComplaintRecord, RequestStatus, RevocationRequest
 from flows.registry import Feature
-from flows.replies import Ref, Reply
+from flows.replies import Button, Ref, Reply
 
 # Stage moves by button: tap action -> (lifecycle trigger, notification to the author).
 MOVES = {
@@ -101,13 +102,15 @@ def on_tap(ctx: Context, tap: Tap) -> None:
         ctx.reply(queue_view(ctx, wanted or "all", edit=True))
     elif tap.action == "requests":
         ctx.reply(requests_view(ctx, edit=True))
-    elif tap.action in ("request", "approve", "reject"):
+    elif tap.action in ("request", "approve", "reject", "materials"):
         request = ctx.tx.get_request(tap.arg)
         if request is None:
             ctx.notice("operator.request_not_found", alert=True, number=tap.arg)
         elif tap.action == "request":
             ctx.audit("open_request", request.number)
             ctx.reply(request_card(ctx, request, edit=True))
+        elif tap.action == "materials":
+            _show_materials(ctx, request)
         else:
             ask_decision(ctx, request, Verdict(tap.action))
     elif tap.action in COMPLAINT_ACTIONS:
@@ -170,8 +173,17 @@ def _report_loss(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
     ctx.reply(card(ctx, reported, edit=True))
 
 
+def _show_evidence(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
+    """Every evidence item, re-sent or quoted (`flows.exhibits`)."""
+    ctx.audit("open_evidence", complaint.number)
+    back = Button("operator.button.complaint", "open", complaint.number, scope=SCOPE)
+    for reply in exhibits.evidence(complaint.number, complaint.evidence, back):
+        ctx.reply(reply)
+
+
 COMPLAINT_ACTIONS = {
     "open": _open,
+    "evidence": _show_evidence,
     "pick": _move,
     "accept": _move,
     "investigate": _move,
@@ -188,6 +200,19 @@ def requests_command(ctx: Context, command: Command) -> None:
     if ctx.refuse_non_operator("/requests"):
         return
     ctx.reply(requests_view(ctx))
+
+
+def _show_materials(ctx: Context, request: RevocationRequest) -> None:
+    """Every material of a request, step by step, so identity can be checked."""
+    ctx.audit("open_materials", request.number)
+    back = Button("operator.button.request_back", "request", request.number, scope=SCOPE)
+    items = [(item, Ref(key)) for item, key in request_materials(ctx, request)]
+    heading = Reply(
+        "exhibit.materials",
+        {"number": request.number, "complaint": request.complaint_number, "total": len(items)},
+    )
+    for reply in exhibits.show(items, heading, back):
+        ctx.reply(reply)
 
 
 def ask_decision(ctx: Context, request: RevocationRequest, verdict: Verdict) -> None:

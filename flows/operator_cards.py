@@ -7,7 +7,7 @@ commands) and `flows.operator_task` (typing a result or a decision).
 
 from __future__ import annotations
 
-from flows import lifecycle, policy
+from flows import exhibits, lifecycle, materials, policy
 from flows.complaints import title
 from flows.context import Context
 from flows.evidence import counts
@@ -116,6 +116,9 @@ def card(ctx: Context, complaint: ComplaintRecord, *, edit: bool = False) -> Rep
                 _b("operator.button.reject", "reject", request.number),
             )
         )
+    if complaint.evidence:
+        count = len(complaint.evidence)
+        buttons.append((_b("operator.button.evidence", "evidence", n, count=count),))
     extra = [_b("operator.button.refresh", "open", n), _b("operator.button.queue", "queue", "all")]
     if complaint.stage is not Stage.REVOKED and not complaint.loss_reported:
         extra.insert(0, _b("operator.button.loss", "loss", n))
@@ -145,7 +148,8 @@ def card(ctx: Context, complaint: ComplaintRecord, *, edit: bool = False) -> Rep
 
 
 def _files(items: tuple[EvidenceItem, ...]) -> Lines | Ref:
-    return Lines(tuple(_file(i) for i in items)) if items else Ref("evidence.none")
+    lines = (exhibits.line(item, i) for i, item in enumerate(items, start=1))
+    return Lines(tuple(lines)) if items else Ref("evidence.none")
 
 
 def _request_line(request: RevocationRequest | None) -> Ref:
@@ -153,14 +157,6 @@ def _request_line(request: RevocationRequest | None) -> Ref:
         return Ref("operator.card.no_request")
     key = "operator.card.request_flagged" if request.flagged else "operator.card.request"
     return Ref(key, {"number": request.number})
-
-
-def _file(item: EvidenceItem, material: str | None = None) -> Ref:
-    name = item.file_name or _short(item.text, 60) or "-"
-    params = {"kind": Ref(f"evidence.kind.{item.kind.value}"), "name": name}
-    if material is None:
-        return Ref("operator.file", params)
-    return Ref("operator.material", {**params, "material": Ref(material)})
 
 
 def _short(text: str, limit: int = SHORT_TEXT) -> str:
@@ -189,14 +185,14 @@ def requests_view(ctx: Context, *, edit: bool = False) -> Reply:
 
 def request_card(ctx: Context, request: RevocationRequest, *, edit: bool = False) -> Reply:
     complaint = ctx.tx.get_complaint(request.complaint_number)
-    needed: tuple[str, ...] = ()
-    if complaint is not None:
-        needed = policy.required_materials(request.reason, request.account_kind, complaint) or ()
-    materials = tuple(
-        _file(item, needed[i] if i < len(needed) else "operator.material_extra")
-        for i, item in enumerate(request.materials)
+    lines = tuple(
+        Ref("operator.material", {"material": Ref(key), "item": exhibits.line(item, i)})
+        for i, (item, key) in enumerate(request_materials(ctx, request), start=1)
     )
     buttons: list[tuple[Button, ...]] = []
+    if request.materials:
+        count = len(request.materials)
+        buttons.append((_b("operator.button.materials", "materials", request.number, count=count),))
     if request.status is RequestStatus.OPEN:
         buttons.append(
             (
@@ -219,7 +215,7 @@ def request_card(ctx: Context, request: RevocationRequest, *, edit: bool = False
             "user": request.user_id,
             "reason": Ref(f"revoke.reason.{request.reason}"),
             "account": Ref(f"revoke.account.{request.account_kind}"),
-            "materials": Lines(materials) if materials else Ref("evidence.none"),
+            "materials": Lines(lines) if lines else Ref("evidence.none"),
             "created": at(request.created_at),
             "age": span(ctx.now - request.created_at),
             "flag": Ref("operator.flagged" if request.flagged else "operator.not_flagged"),
@@ -228,6 +224,19 @@ def request_card(ctx: Context, request: RevocationRequest, *, edit: bool = False
         tuple(buttons),
         edit=edit,
     )
+
+
+def request_materials(ctx: Context, request: RevocationRequest) -> list[tuple[EvidenceItem, str]]:
+    """Each item of a request with the material it was given for (the explanation first)."""
+    complaint = ctx.tx.get_complaint(request.complaint_number)
+    needed: tuple[str, ...] = ()
+    if complaint is not None:
+        needed = policy.required_materials(request.reason, request.account_kind, complaint) or ()
+    given = request.materials
+    out = [(item, "material.explanation") for item in given if item.file_id is None]
+    for group in materials.groups(ctx.catalog, needed, given):
+        out += [(item, group.key) for item in group.items]
+    return out
 
 
 def cannot_revoke(complaint: ComplaintRecord) -> Reply:

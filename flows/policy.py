@@ -32,7 +32,7 @@ from types import MappingProxyType
 
 from flows.calendar import working_days_deadline
 from flows.catalog import ComplaintType, Limits
-from flows.records import AccountKind, ComplaintRecord, EvidenceKind, RevocationReason, Stage
+from flows.records import AccountKind, ComplaintRecord, RevocationReason, Stage
 from flows.replies import Ref
 
 RESULT_STAGES = frozenset({Stage.RESULT_GIVEN, Stage.REVIEW_REQUESTED})
@@ -261,16 +261,6 @@ MATERIAL_SCREEN_RECORDING = "material.screen_recording"
 MATERIAL_STATEMENT = "material.statement"
 MATERIAL_BUSINESS_LICENCE = "material.business_licence"
 
-MATERIAL_KINDS = MappingProxyType(
-    {
-        MATERIAL_IDENTITY: (EvidenceKind.PHOTO, EvidenceKind.VIDEO),  # both sides, or holding it
-        MATERIAL_PASSPORT: (EvidenceKind.PHOTO,),  # the information page
-        MATERIAL_SCREEN_RECORDING: (EvidenceKind.VIDEO,),
-        MATERIAL_STATEMENT: (EvidenceKind.DOCUMENT,),  # PDF, handwritten, fingerprinted
-        MATERIAL_BUSINESS_LICENCE: (EvidenceKind.PHOTO, EvidenceKind.DOCUMENT),
-    }
-)
-
 
 def is_text_complaint(complaint: ComplaintRecord) -> bool:
     """A "text complaint" (article 002's 文字误诉): one that rests, at least in part, on words
@@ -303,11 +293,6 @@ def required_materials(
     if kind is AccountKind.ENTERPRISE:
         materials.append(MATERIAL_BUSINESS_LICENCE)
     return tuple(materials)
-
-
-def material_kinds(key: str) -> tuple[EvidenceKind, ...]:
-    """The evidence kinds accepted for a material (KeyError for an unknown key)."""
-    return MATERIAL_KINDS[key]
 
 
 # -- appeals after a result ------------------------------------------------------------------

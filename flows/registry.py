@@ -30,6 +30,9 @@ class Feature:
     """A feature's entry points: commands, one button scope, task flows."""
 
     commands: Mapping[str, CommandHandler] = field(default_factory=dict)
+    # Deep links: `/start <prefix>_<argument>` (t.me/<bot>?start=<prefix>_<argument>) runs the
+    # handler with the argument, whatever conversation is open.
+    links: Mapping[str, CommandHandler] = field(default_factory=dict)
     scope: str | None = None
     on_tap: TapHandler | None = None
     flows: tuple[Flow, ...] = ()
@@ -44,21 +47,30 @@ class Registry:
     scopes: Mapping[str, TapHandler]
     flows: Mapping[str, Flow]
     buttons: frozenset[str]  # every action a conversation button may carry
+    links: Mapping[str, CommandHandler] = field(default_factory=dict)
 
     @classmethod
     def of(cls, conversation: Flow, features: Iterable[Feature]) -> Registry:
         commands: dict[str, CommandHandler] = {}
+        links: dict[str, CommandHandler] = {}
         scopes: dict[str, TapHandler] = {}
         flows: dict[str, Flow] = {conversation.name: conversation}
         for feature in features:
             _add(commands, feature.commands, "command")
+            _add(links, feature.links, "deep link")
             if feature.scope is not None and feature.on_tap is not None:
                 _add(scopes, {feature.scope: feature.on_tap}, "button scope")
             _add(flows, {flow.name: flow for flow in feature.flows}, "flow")
         assert not CONVERSATION_COMMANDS & commands.keys(), "/start and /cancel are the flows'"
         assert CONVERSATION_SCOPE not in scopes, "scope f is the conversation's"
         buttons = frozenset().union(*(flow.buttons for flow in flows.values()))
-        return cls(conversation, commands, scopes, flows, buttons)
+        return cls(conversation, commands, scopes, flows, buttons, links)
+
+    def deep_link(self, command: Command) -> tuple[CommandHandler, Command] | None:
+        """The handler of a `/start <prefix>_<argument>` deep link, with the argument."""
+        prefix, _, argument = command.args.strip().partition("_")
+        handler = self.links.get(prefix) if command.name == "start" and argument else None
+        return (handler, Command(command.name, argument)) if handler else None
 
     def open_flow(self, user: UserRecord) -> Flow:
         """The conversation an event goes to: the open task's flow, else the filing flow."""

@@ -1,7 +1,8 @@
 """What the desk says back, adapter-neutral: message keys and parameters, never literal text.
 
-The Telegram adapter renders these in the user's language (`bot/render.py`); buttons get the
-user's current prompt nonce stamped into their callback data by the engine.
+The Telegram adapter renders these in the user's language (`bot/render.py`); the engine puts
+the user's prompt nonce after the update in `Outcome.nonce`, and the adapter stamps it into
+the callback data of every conversation button (`flows.callback.encode`).
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ class Lines:
 class Button:
     """A button labelled by message `key` that, when tapped, fires `action` with `arg`.
 
-    `scope` "f" buttons belong to the conversation and carry the prompt nonce (stale
-    buttons are refused); scope "g" (guide) and "m" (menu-less) buttons are stateless.
+    `scope` "f" buttons belong to the open conversation and carry the prompt nonce (stale
+    buttons are refused); every other scope is a feature's stateless buttons (`Feature.scope`:
+    guide "g", settings "m", complaints "c", operator "o", broadcast "b").
     """
 
     key: str
@@ -48,12 +50,22 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file Telegram already holds, sent again by its id: "photo", "video" or "document"."""
+
+    kind: str
+    file_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message: text from `key` with `params`, optional rows of buttons.
 
     `edit=True` asks the adapter to replace the message whose button was tapped
     (used for in-place navigation); otherwise a new message is sent. With `photo` (a Telegram
-    file id) the message is that photo with the text as its caption (a broadcast's preview).
+    file id) the message is that photo with the text as its caption (a broadcast's preview);
+    with `file`, that file, the text its caption. Consecutive replies with the same non-zero
+    `album` are sent together as one album (at most 10; photos and videos, or documents).
     """
 
     key: str
@@ -61,6 +73,8 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
     photo: str | None = None
+    file: Attachment | None = None
+    album: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +105,15 @@ class Outcome:
     events: list[DomainEvent] = field(default_factory=list)
     duplicate: bool = False
     notified: bool = False  # outbox rows were written: the sender should run
+
+
+ELLIPSIS = "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, an ellipsis marking the cut (labels, names)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
 
 
 def params_to_json(params: Params) -> dict[str, Any]:

@@ -14,16 +14,17 @@ from typing import Any, cast
 
 from transitions import EventData
 
-from flows import complaints, explain, policy
+from flows import complaints, explain, materials, policy
 from flows.context import Context
 from flows.conversation import FlowModel, Trigger, ask
-from flows.events import Event, Forward, Media
-from flows.evidence import evidence_item, kinds_list, too_big
+from flows.events import Event, Forward, Media, Text
+from flows.evidence import evidence_item
 from flows.policy import Channel
 from flows.records import (
     AccountKind,
     ComplaintRecord,
     EvidenceItem,
+    EvidenceKind,
     RevocationReason,
     RevocationRequest,
     TimelineEntry,
@@ -46,6 +47,7 @@ NAME = "revoke"
 
 class RequestState(Enum):
     REASON = "reason"
+    EXPLAIN = "explain"  # "other reason": a short explanation
     ACCOUNT = "account"
     MATERIAL = "material"
     CONFIRM = "confirm"
@@ -59,6 +61,7 @@ class RequestData(TaskData):
     reason: RevocationReason | None = None
     account: AccountKind | None = None
     needed: tuple[str, ...] = ()  # the materials this reason and account kind require
+    explanation: str = ""  # for the reason "other"
 
 
 def _m(ev: EventData) -> FlowModel:
@@ -84,11 +87,7 @@ def is_minor(ev: EventData) -> bool:
 def material_problem(ev: EventData) -> Ref | None:
     m = _m(ev)
     data = _data(m)
-    item: EvidenceItem = ev.kwargs["item"]
-    kinds = policy.material_kinds(data.needed[len(data.materials)])
-    if item.file_id is None or item.kind not in kinds:
-        return Ref("revoke.material_wrong_kind", {"kinds": kinds_list(kinds)})
-    return too_big(item.size, m.catalog.limits.max_file_bytes)
+    return materials.problem(m.catalog, data.needed, data.materials, ev.kwargs["item"])
 
 
 def material_ok(ev: EventData) -> bool:
@@ -96,8 +95,40 @@ def material_ok(ev: EventData) -> bool:
 
 
 def last_material(ev: EventData) -> bool:
-    data = _data(_m(ev))
-    return len(data.materials) + 1 >= len(data.needed)
+    m = _m(ev)
+    data = _data(m)
+    return materials.all_in(m.catalog, data.needed, (*data.materials, ev.kwargs["item"]))
+
+
+def is_other(ev: EventData) -> bool:
+    return bool(ev.kwargs.get("arg") == RevocationReason.OTHER.value)
+
+
+def explanation_problem(ev: EventData) -> Ref | None:
+    limits = _m(ev).catalog.limits
+    text = str(ev.kwargs.get("text", "")).strip()
+    if not limits.explanation_min <= len(text) <= limits.explanation_max:
+        bounds = {"min": limits.explanation_min, "max": limits.explanation_max}
+        return Ref("revoke.explanation_length", {**bounds, "length": len(text)})
+    return None
+
+
+def explanation_ok(ev: EventData) -> bool:
+    return explanation_problem(ev) is None
+
+
+def set_explanation(ev: EventData) -> None:
+    _data(_m(ev)).explanation = str(ev.kwargs["text"]).strip()
+
+
+def explanation_rejected(ev: EventData) -> None:
+    problem = explanation_problem(ev)
+    assert problem is not None
+    _m(ev).replies.append(Reply(problem.key, problem.params))
+
+
+def clear_explanation(ev: EventData) -> None:
+    _data(_m(ev)).explanation = ""
 
 
 def set_reason(ev: EventData) -> None:
@@ -136,17 +167,20 @@ def clear_materials(ev: EventData) -> None:
     _data(_m(ev)).materials = ()
 
 
-REASON, ACCOUNT, MATERIAL, CONFIRM = RequestState
+REASON, EXPLAIN, ACCOUNT, MATERIAL, CONFIRM = RequestState
 TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": "reason", "source": REASON, "dest": EXPLAIN, "conditions": [valid_reason, is_other], "before": set_reason},
     {"trigger": "reason", "source": REASON, "dest": ACCOUNT, "conditions": valid_reason, "before": set_reason},
     {"trigger": "reason", "source": REASON, "dest": None, "after": invalid_choice},
+    {"trigger": "text", "source": EXPLAIN, "dest": ACCOUNT, "conditions": explanation_ok, "before": set_explanation},
+    {"trigger": "text", "source": EXPLAIN, "dest": None, "after": explanation_rejected},
     {"trigger": "account", "source": ACCOUNT, "dest": None, "conditions": is_minor, "after": minor_refused},
     {"trigger": "account", "source": ACCOUNT, "dest": MATERIAL, "conditions": valid_account, "before": set_account},
     {"trigger": "account", "source": ACCOUNT, "dest": None, "after": invalid_choice},
     {"trigger": "file", "source": MATERIAL, "dest": CONFIRM, "conditions": [material_ok, last_material], "before": add_material},
     {"trigger": "file", "source": MATERIAL, "dest": None, "conditions": material_ok, "after": add_material},
     {"trigger": "file", "source": MATERIAL, "dest": None, "after": material_rejected},
-    {"trigger": "back", "source": ACCOUNT, "dest": REASON},
+    {"trigger": "back", "source": [EXPLAIN, ACCOUNT], "dest": REASON, "before": clear_explanation},
     {"trigger": "back", "source": [MATERIAL, CONFIRM], "dest": ACCOUNT, "before": clear_materials},
     {"trigger": "confirm", "source": CONFIRM, "dest": None, "after": submit},
     *every_task_takes(RequestState),
@@ -168,15 +202,12 @@ def question(ctx: Context, model: FlowModel) -> list[Reply]:
             (Button(f"revoke.account.{k.value}", "account", k.value),) for k in AccountKind
         )
         return [Reply("revoke.ask_account", buttons=(*rows, (BACK, CANCEL)))]
+    if state is RequestState.EXPLAIN:
+        limits = ctx.catalog.limits
+        bounds = {"min": limits.explanation_min, "max": limits.explanation_max}
+        return [Reply("revoke.ask_explanation", bounds, ((BACK, CANCEL),))]
     if state is RequestState.MATERIAL:
-        key = data.needed[len(data.materials)]
-        params = {
-            "n": len(data.materials) + 1,
-            "total": len(data.needed),
-            "material": Ref(key),
-            "howto": Ref(f"{key}.howto"),
-        }
-        return [Reply("revoke.ask_material", params, ((BACK, CANCEL),))]
+        return [_ask_material(ctx, data)]
     params = {
         "number": data.number,
         "reason": Ref(f"revoke.reason.{data.reason}"),
@@ -190,6 +221,20 @@ def question(ctx: Context, model: FlowModel) -> list[Reply]:
     ]
 
 
+def _ask_material(ctx: Context, data: RequestData) -> Reply:
+    """The material being collected: what it takes, or how many more of what was started."""
+    index, started = materials.position(ctx.catalog, data.needed, data.materials)
+    key = data.needed[index]
+    params = {"n": index + 1, "total": len(data.needed), "material": Ref(key)}
+    if started is not None and started.option is not None:
+        left = started.option.count - len(started.items)
+        more = {"got": len(started.items), "count": started.option.count, "left": left}
+        return Reply("revoke.material_more", {**params, **more}, ((BACK, CANCEL),))
+    accepts = materials.accepts_ref(materials.rule(ctx.catalog, key))
+    params |= {"howto": Ref(f"{key}.howto"), "accepts": accepts}
+    return Reply("revoke.ask_material", params, ((BACK, CANCEL),))
+
+
 def _complaint(ctx: Context) -> ComplaintRecord | None:
     """The complaint the open request is about, if it is still the sender's."""
     task = ctx.user.task
@@ -201,6 +246,8 @@ def _complaint(ctx: Context) -> ComplaintRecord | None:
 def _trigger(ctx: Context, model: FlowModel, event: Event) -> Trigger:
     if isinstance(event, Media | Forward):
         return "file", {"item": evidence_item(event, ctx.now)}
+    if isinstance(event, Text):
+        return "text", {"text": event.text}
     return None, {}
 
 
@@ -237,7 +284,7 @@ def _submit(ctx: Context, model: FlowModel) -> None:
         user_id=ctx.user.user_id,
         reason=data.reason,
         account_kind=data.account,
-        materials=data.materials,
+        materials=(*_explanation(ctx, data), *data.materials),
         flagged=decision.flagged,
         created_at=ctx.now,
     )
@@ -256,6 +303,13 @@ def _submit(ctx: Context, model: FlowModel) -> None:
         )
     ctx.event("revocation.requested", number=request_number, complaint=number)
     ctx.reply(Reply("revoke.submitted", {"number": request_number, "complaint": number}))
+
+
+def _explanation(ctx: Context, data: RequestData) -> tuple[EvidenceItem, ...]:
+    """The "other reason" explanation travels with the materials as a text record."""
+    if not data.explanation:
+        return ()
+    return (EvidenceItem(kind=EvidenceKind.TEXT, text=data.explanation, received_at=ctx.now),)
 
 
 FLOW = task_flow(

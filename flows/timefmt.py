@@ -33,3 +33,10 @@ def span(delta: timedelta) -> Ref:
     if hours:
         return Ref("time.hours_minutes", {"h": hours, "m": mins})
     return Ref("time.minutes", {"m": mins})
+
+
+def ago(delta: timedelta) -> Ref:
+    """How long ago: "5 min ago" / "5分钟前", and "just now" / "刚刚" under a minute."""
+    if delta < timedelta(minutes=1):
+        return Ref("time.just_now")
+    return Ref("time.ago", {"span": span(delta)})

@@ -7,9 +7,10 @@ few dialect facts: the insertion-order column, how a foreign-key violation is re
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from storage.base import ReadOnlyTransaction
+from storage.base import ReadOnlyTransaction, require_aware
 from storage.rows import marks
 
 _CHUNK = 500  # values per `IN (...)` list, well under SQLite's variable limit
@@ -49,8 +50,13 @@ class SqlBase:
         raise NotImplementedError  # pragma: no cover - each store provides it
 
     def _run(self, sql: str, values: Iterable[Any] = ()) -> Cursor:
+        """Run one statement; a naive datetime among `values` is refused (no instant)."""
         self.statements += 1
-        return self._execute(sql, tuple(values))
+        checked = tuple(
+            require_aware(value, "a stored instant") if isinstance(value, datetime) else value
+            for value in values
+        )
+        return self._execute(sql, checked)
 
     def _run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """One multi-row INSERT (`sql` has one `VALUES (...)` tuple): one statement."""

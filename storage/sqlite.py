@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
@@ -34,7 +34,11 @@ __all__ = ["SqliteStore", "SqliteTx", "utc_text"]
 
 
 def _param(value: Any) -> Any:
-    return utc_text(value) if isinstance(value, datetime) else value
+    return (
+        value.astimezone(UTC).isoformat(timespec="microseconds")
+        if isinstance(value, datetime)
+        else value
+    )
 
 
 class SqliteTx(SqlTx):

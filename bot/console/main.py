@@ -36,7 +36,7 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
 
 
-def _database(settings: Settings, db: Path | None) -> tuple[Path, Path | None]:
+def _database(settings: Settings, db: Path | str | None) -> tuple[Path | str, Path | None]:
     """The database to use and, if it is a temporary one, the directory to remove at exit."""
     if db is not None:
         return db, None
@@ -137,7 +137,7 @@ async def run_console(
     stdin: TextIO,
     stdout: TextIO,
     *,
-    db: Path | None = None,
+    db: Path | str | None = None,
     user_id: int = 1001,
     language: str | None = None,
     start: datetime | None = None,

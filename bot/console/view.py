@@ -8,8 +8,10 @@ echoes the typed messages as `you: ...`.
 
 JSON, one object per line and nothing else on stdout:
 
-    {"type": "message", "chat_id", "message_id", "text", "buttons": [[label, ...]], "edited"}
-        every message the bot sends or edits, in any chat
+    {"type": "message", "chat_id", "message_id", "text", "media", "buttons": [[label, ...]],
+     "edited"}
+        every message the bot sends or edits, in any chat; "media" is null or
+        {"kind": "photo" | "video" | "document", "file_name", "size", "album": group id}
     {"type": "event", "name", "data"}    every domain event (e.g. `complaint.submitted`)
     {"type": "time", "now"}              the answer to `:time`
     {"type": "error", "message"}         a console error (bad input, a stuck or crashed bot)
@@ -25,6 +27,7 @@ import sys
 from typing import Any, TextIO
 
 from bot.fake.models import FakeMessage
+from bot.fake.transcript import media_label
 from flows.replies import DomainEvent
 
 
@@ -158,6 +161,7 @@ class JsonView(View):
                     "chat_id": chat_id,
                     "message_id": msg.message_id,
                     "text": msg.text,
+                    "media": _media_json(msg),
                     "buttons": [[b.label for b in row] for row in msg.buttons],
                     "edited": kind == "edited",
                 }
@@ -165,10 +169,20 @@ class JsonView(View):
 
 
 def _media(msg: FakeMessage) -> str:
-    if msg.kind == "text":
-        return ""
-    name = f" {msg.file.file_name}" if msg.file is not None and msg.file.file_name else ""
-    return f"[{msg.kind}{name}]"
+    """What a message carries: `[photo evidence.png 12.0 KB]`, a forward's author."""
+    forwarded = f"(forwarded from {msg.forward_sender})" if msg.forward_sender else ""
+    return " ".join(p for p in (media_label(msg), forwarded) if p)
+
+
+def _media_json(msg: FakeMessage) -> dict[str, Any] | None:
+    if msg.kind not in ("photo", "video", "document") or msg.file is None:
+        return None
+    return {
+        "kind": msg.kind,
+        "file_name": msg.file.file_name,
+        "size": msg.file.size,
+        "album": msg.media_group_id,
+    }
 
 
 def _headline(text: str, width: int = 40) -> str:

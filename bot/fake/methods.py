@@ -384,6 +384,19 @@ def get_updates(world: WorldState, params: JSON, files: UploadedFiles) -> list[J
     return []  # updates are delivered directly by the front-ends
 
 
+def _set_description(kind: str, limit: int) -> Method:
+    """setMyDescription (up to 512 characters) / setMyShortDescription (up to 120)."""
+
+    def method(world: WorldState, params: JSON, files: UploadedFiles) -> bool:
+        text = str(params.get(kind) or "")
+        if len(text) > limit:
+            raise _bad(f"{kind.upper()}_TOO_LONG")
+        world.descriptions[(kind, str(params.get("language_code") or ""))] = text
+        return True
+
+    return method
+
+
 def ok(world: WorldState, params: JSON, files: UploadedFiles) -> bool:
     return True
 
@@ -397,6 +410,8 @@ METHODS: dict[str, Method] = {
     "setmycommands": set_my_commands,
     "getmycommands": get_my_commands,
     "deletemycommands": delete_my_commands,
+    "setmydescription": _set_description("description", 512),
+    "setmyshortdescription": _set_description("short_description", 120),
     "sendmessage": send_message,
     "editmessagetext": edit_message_text,
     "editmessagereplymarkup": edit_message_reply_markup,

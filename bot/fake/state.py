@@ -40,6 +40,8 @@ class WorldState:
         self.users: dict[int, FakeUser] = {}
         self.files = FileStore()
         self.commands: dict[tuple[str, str], list[JSON]] = {}
+        # (kind "description" | "short_description", language_code) -> text
+        self.descriptions: dict[tuple[str, str], str] = {}
         self.webhook_url = ""
         self._messages: dict[int, list[FakeMessage]] = {}
         self._timeline: dict[int, list[FakeMessage | FakeTap]] = {}

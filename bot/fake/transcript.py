@@ -14,7 +14,8 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _media(msg: FakeMessage) -> str:
+def media_label(msg: FakeMessage) -> str:
+    """`[photo evidence.png 12.0 KB]`, `[video call.mp4 4.9 KB album 7]`, "" for text."""
     if msg.kind == "text":
         return ""
     if msg.kind in ("photo", "document", "video") and msg.file is not None:
@@ -27,7 +28,7 @@ def _media(msg: FakeMessage) -> str:
 def render_message(world: FakeTelegram, msg: FakeMessage) -> list[str]:
     """`[12] bot: text (edited)` plus one indented line per row of buttons."""
     who = "bot" if msg.from_bot else world.users[msg.sender_id].first_name
-    parts = [p for p in (_media(msg), msg.text) if p]
+    parts = [p for p in (media_label(msg), msg.text) if p]
     if msg.forward_sender is not None:
         parts.insert(0, f"(forwarded from {msg.forward_sender})")
     body = " ".join(parts).replace("\n", "\n     ")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.config import Settings
 from flows.catalog import DEFAULT_CATALOG
 
 
@@ -88,16 +89,17 @@ def test_run_with_a_token_starts_long_polling_with_the_same_handlers(
     (polling itself is replaced here: this machine has no route to Telegram)."""
     from bot.app import AnyApp
 
-    polled: list[tuple[AnyApp, dict[str, object]]] = []
+    polled: list[tuple[AnyApp, Settings]] = []
 
-    def fake_polling(self: AnyApp, **kwargs: object) -> None:
-        polled.append((self, kwargs))
+    async def fake_poll(app: AnyApp, settings: Settings) -> None:
+        polled.append((app, settings))
 
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
     monkeypatch.setenv("COMPLAINT_DESK_DB", str(tmp_path / "desk.sqlite3"))
-    monkeypatch.setattr("telegram.ext.Application.run_polling", fake_polling)
+    monkeypatch.setattr("bot.polling.poll", fake_poll)
     assert main(["run"]) == 0
-    [(app, kwargs)] = polled
+    [(app, settings)] = polled
     assert app.bot.token == "123456:TEST-TOKEN"
-    assert kwargs == {"allowed_updates": ["message", "callback_query"]}
+    assert app.updater is None  # polling is bot/polling.py: offsets confirmed after commit
+    assert settings.allowed_updates == ("message", "callback_query")
     assert app.handlers[0]  # the one update handler, as in the tests and the console

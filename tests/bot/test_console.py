@@ -293,7 +293,11 @@ async def test_the_chat_view_numbers_buttons_and_marks_edits(
     code, output = await console(settings, tmp_path, lines, as_json=False)
     assert code == 0
     assert "you: /start\nbot: 👋 Welcome to the complaint desk." in output
-    assert "  [1] File a complaint\n  [2] Guide\n  [3] Settings  [4] Language / 语言\n" in output
+    menu = (
+        "  [1] File a complaint\n  [2] My complaints  [3] Guide\n"
+        "  [4] Settings  [5] Language / 语言\n"
+    )
+    assert menu in output
     assert "you tap [File a complaint]\n" in output
     assert "bot (edited): (buttons removed from “👋 Welcome to the complaint desk.”)" in output
     assert "(pop-up: At least 1 item(s) of evidence" in output  # Done without evidence

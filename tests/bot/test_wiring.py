@@ -129,4 +129,5 @@ async def test_build_application_runs_on_the_store_it_is_given(
         await sim.restart()
         assert len(opened) == 2
         assert runtime(sim.app).store is opened[1]
+    assert isinstance(settings.database, Path)  # a SQLite file (not a PostgreSQL DSN)
     assert not settings.database.exists()  # the default file was never opened

@@ -108,9 +108,11 @@ async def test_payment_goes_through_an_operator_request(sim: Simulator) -> None:
     await user.tap_key("revoke.reason.misoperation")
     await user.tap_key("revoke.account.enterprise")
     user.assert_last("revoke.ask_material")
-    await user.send_document(data=b"id.pdf")  # identity wants a photo or a video
-    user.assert_last("revoke.material_wrong_kind")
-    await user.send_photo(data=b"id-card")
+    await user.send_document(data=b"id.pdf")  # identity wants pictures or a video
+    user.assert_last("revoke.material_refused")
+    await user.send_photo(data=b"id-card-front")
+    user.assert_last("revoke.material_more")  # and the other side
+    await user.send_photo(data=b"id-card-back")
     await user.send_video(data=b"recording")
     user.assert_last("revoke.ask_material")  # the business licence, for an enterprise
     await user.send_document(data=b"licence.pdf")
@@ -119,7 +121,7 @@ async def test_payment_goes_through_an_operator_request(sim: Simulator) -> None:
     user.assert_got("revoke.submitted")
     requests = await runtime(sim.app).store.read(lambda tx: tx.open_requests())
     assert [(r.complaint_number, len(r.materials), r.flagged) for r in requests] == [
-        (number, 3, False)
+        (number, 4, False)
     ]
     await open_detail(user, number)
     assert user.label("policy.rule.request_open") in user.last.text
@@ -131,6 +133,11 @@ async def test_a_minor_is_told_a_guardian_must_go_in_person(sim: Simulator) -> N
     await open_detail(user, number)
     await user.tap_key("follow.button.request")
     await user.tap_key("revoke.reason.other")
+    user.assert_last("revoke.ask_explanation")  # "other" says why, in a few words
+    await user.send("x")
+    user.assert_last("revoke.explanation_length")
+    await user.send("我孩子误点了投诉")
+    user.assert_last("revoke.ask_account")
     await user.tap_key("revoke.account.minor")
     user.assert_last("revoke.minor")
     assert await runtime(sim.app).store.read(lambda tx: tx.open_requests()) == []

@@ -14,13 +14,11 @@ from flows.calendar import month_bounds
 from flows.catalog import ComplaintType, load_catalog
 from flows.lifecycle import new_deadlines
 from flows.policy import (
-    MATERIAL_KINDS,
     Channel,
     Decision,
     History,
     can_appeal,
     decide,
-    material_kinds,
     required_materials,
     revocation_window_end,
 )
@@ -406,24 +404,6 @@ def test_a_forwarded_text_message_makes_a_text_complaint() -> None:
 def test_a_minor_takes_no_request(reason: RevocationReason) -> None:
     """A minor's guardian must go in person: no materials, no request."""
     assert required_materials(reason, K.MINOR, complaint("friend_report")) is None
-
-
-def test_material_kinds() -> None:
-    """What each material may be sent as: identity photo or video, recording video, statement
-    a document (PDF), passport a photo, licence a photo or document; every key is covered."""
-    assert material_kinds("material.identity") == (EvidenceKind.PHOTO, EvidenceKind.VIDEO)
-    assert material_kinds("material.screen_recording") == (EvidenceKind.VIDEO,)
-    assert material_kinds("material.statement") == (EvidenceKind.DOCUMENT,)
-    assert material_kinds("material.passport") == (EvidenceKind.PHOTO,)
-    assert material_kinds("material.business_licence") == (
-        EvidenceKind.PHOTO,
-        EvidenceKind.DOCUMENT,
-    )
-    every = {k for r in R for a in K for k in required_materials(r, a, complaint("other")) or ()}
-    every |= {"material.statement"}
-    assert every == set(MATERIAL_KINDS)
-    with pytest.raises(KeyError):
-        material_kinds("material.unknown")
 
 
 # -- appeals ---------------------------------------------------------------------------------

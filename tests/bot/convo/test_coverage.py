@@ -76,7 +76,7 @@ def test_the_diagram_marks_unwalked_edges_red() -> None:
         f"%% revoke flow: 1/{total} transitions walked",
         "flowchart LR",
     ]
-    assert '-->|"reason guarded [valid_reason] ×3"| ACCOUNT' in drawn
+    assert f'-->|"reason {first.guard} ×3"| {first.dest}' in drawn
     assert "NOT WALKED" in drawn
     styled = drawn.splitlines()[-1]
     assert styled.startswith("    linkStyle 1,")

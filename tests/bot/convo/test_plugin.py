@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-EXAMPLE = Path(__file__).parents[2] / "convos" / "friend_report_en.convo.yaml"
+EXAMPLE = Path(__file__).parents[2] / "convos" / "filing_friend_report_en.convo.yaml"
 
 
 def pytest_in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,5 @@
-"""Bookkeeping for messages sent after commit: outbox rows delivered, users who blocked the bot."""
+"""Bookkeeping after a message was sent (after commit): outbox rows done, users who blocked the
+bot. ("Delivery" in flows/ means one recipient's row of a broadcast's ledger, nothing else.)"""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from datetime import datetime
 from flows.ports import Tx
 
 
-def delivered(tx: Tx, notification_id: int | None, now: datetime) -> None:
+def sent(tx: Tx, notification_id: int | None, now: datetime) -> None:
     if notification_id is not None:
         tx.mark_sent([notification_id], now)
 
 
 def blocked(tx: Tx, user_id: int, notification_id: int | None, now: datetime) -> None:
     """Telegram said 403: remember it (they are left out of broadcasts until they write)."""
-    delivered(tx, notification_id, now)
+    sent(tx, notification_id, now)
     user = tx.load_user(user_id)
     if user is not None and not user.blocked_bot:
         tx.save_user(

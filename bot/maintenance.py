@@ -1,0 +1,52 @@
+"""`complaint-desk migrate` and `complaint-desk backup PATH`.
+
+- migrate: opens the database (creating it if needed) and applies the pending migrations, in
+  order, each in its own transaction; prints what it applied. Refused while a bot runs on the
+  same SQLite file (storage/writer_lock.py).
+- backup: a consistent copy of the SQLite file while the bot runs (`VACUUM INTO`, a read
+  transaction: writers go on). For PostgreSQL use `pg_dump` (see the README).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from flows.catalog import load_catalog
+from storage.sqlite import SqliteStore
+from storage.writer_lock import DatabaseInUse
+
+
+async def migrate(settings: Settings) -> int:
+    try:
+        language = load_catalog(settings.catalog).default_language(settings.default_language)
+        store = await SqliteStore.open(settings.database, default_language=language)
+    except DatabaseInUse as exc:
+        print(f"complaint-desk migrate: {exc}", file=sys.stderr)
+        return 1
+    try:
+        applied = store.migrations_applied
+    finally:
+        await store.close()
+    print(f"{settings.database}: " + (", ".join(applied) if applied else "up to date"))
+    return 0
+
+
+def backup(settings: Settings, target: Path) -> int:
+    source = Path(settings.database)
+    if not source.is_file():
+        print(f"complaint-desk backup: no database at {source}", file=sys.stderr)
+        return 1
+    if target.exists():
+        print(f"complaint-desk backup: {target} exists; choose a new file", file=sys.stderr)
+        return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    try:
+        conn.execute("VACUUM INTO ?", (str(target),))
+    finally:
+        conn.close()
+    print(f"{source} -> {target}")
+    return 0

@@ -1,0 +1,171 @@
+"""What only the PostgreSQL store has to prove: its dialect of the migrations, selection by
+the database setting, per-user order across instances, conflicts retried, the real bot on it.
+
+The contract suite (test_contract.py, test_broadcast_ledger.py) runs on PostgreSQL through
+the parametrized `store` fixture; these tests use this run's database (`pg_server`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bot.app import runtime
+from bot.config import Settings
+from bot.simulator import Simulator
+from flows.ports import Tx
+from flows.records import ComplaintRecord, UserRecord
+from storage.factory import open_store
+from storage.migrations import MIGRATIONS
+from storage.pg_migrations import PG_MIGRATIONS
+from storage.postgres import PgTx, PostgresStore
+from storage.sqlite import SqliteStore
+from tests import pg
+from tests.conftest import OPERATOR
+from tests.flows.conversations import file_to_review, submit
+
+T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def two(pg_server: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
+    """Two stores on one database, as two instances of the bot would have."""
+    first = await PostgresStore.open(pg_server, default_language="zh-CN")
+    second = await PostgresStore.open(pg_server, default_language="zh-CN")
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+        pg.empty_tables(pg_server)
+
+
+def test_the_dialects_have_the_same_migrations_in_the_same_order() -> None:
+    assert [name for name, _ in PG_MIGRATIONS] == [name for name, _ in MIGRATIONS]
+
+
+async def test_the_database_setting_picks_the_store(pg_server: str, tmp_path: Path) -> None:
+    settings = Settings(database=pg_server)
+    assert settings.database == pg_server  # a DSN stays a string (a Path folds its //)
+    assert Settings(database=str(tmp_path / "x.sqlite3")).database == tmp_path / "x.sqlite3"
+    store = await open_store(settings.database, default_language="zh-CN")
+    assert isinstance(store, PostgresStore)
+    await store.close()
+    again = await open_store(settings.database, default_language="zh-CN")
+    assert again.migrations_applied == []  # type: ignore[attr-defined]  # all applied once
+    await again.close()
+    store = await open_store(tmp_path / "x.sqlite3", default_language="zh-CN")
+    assert isinstance(store, SqliteStore)
+    await store.close()
+
+
+def until_someone_waits_for_an_advisory_lock(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        while (conn.execute(query).fetchone() or (0,))[0] == 0:
+            time.sleep(0.01)
+
+
+async def test_one_users_updates_apply_one_at_a_time_across_instances(
+    two: tuple[PostgresStore, PostgresStore], pg_server: str
+) -> None:
+    first, second = two
+    user = UserRecord(user_id=6_000_000_000, language="en", created_at=T0, updated_at=T0)
+    await first.transact(lambda tx: tx.save_user(user.model_copy(update={"version": 1}), 0))
+    holding, release = threading.Event(), threading.Event()
+
+    def bump(tx: Tx, *, wait: bool) -> int:
+        loaded = tx.load_user(user.user_id)  # takes the user's advisory lock
+        assert loaded is not None
+        if wait:
+            holding.set()
+            release.wait()
+        tx.save_user(loaded.model_copy(update={"version": loaded.version + 1}), loaded.version)
+        return loaded.version
+
+    held = asyncio.create_task(first.transact(lambda tx: bump(tx, wait=True)))
+    await asyncio.to_thread(holding.wait)
+    queued = asyncio.create_task(second.transact(lambda tx: bump(tx, wait=False)))
+    # the second instance waits for the first (polled in pg_locks, not timed)
+    await asyncio.to_thread(until_someone_waits_for_an_advisory_lock, pg_server)
+    assert not queued.done()
+    release.set()
+    assert await held == 1
+    assert await queued == 2  # it loaded after the first committed: no conflict, no retry
+    assert (first.conflicts_retried, second.conflicts_retried) == (0, 0)
+
+
+async def test_a_concurrent_writer_causes_a_retry_not_an_error(
+    two: tuple[PostgresStore, PostgresStore], pg_server: str
+) -> None:
+    first, _ = two
+    complaint = ComplaintRecord(
+        number="C-1",
+        user_id=1,
+        type_id="fraud",
+        target="X",
+        target_key="x",
+        description="d",
+        language="en",
+        submitted_at=T0,
+    )
+    await first.transact(lambda tx: tx.insert_complaint(complaint))
+    attempts: list[int] = []
+
+    def review(tx: Tx) -> int:
+        loaded = tx.get_complaint("C-1")
+        assert loaded is not None
+        attempts.append(loaded.version)
+        if len(attempts) == 1:  # another instance commits a change between load and save
+            with psycopg.connect(pg_server, autocommit=True) as other:
+                other.execute("UPDATE complaints SET version = version + 1")
+        tx.update_complaint(
+            loaded.model_copy(update={"version": loaded.version + 1}), loaded.version
+        )
+        return loaded.version + 1
+
+    assert await first.transact(review) == 2
+    assert attempts == [0, 1]
+    assert first.conflicts_retried == 1
+
+
+@pytest.fixture
+def settings(pg_server: str) -> Iterator[Settings]:
+    """The `sim` fixture's settings, on this run's PostgreSQL database (emptied after)."""
+    yield Settings(database=pg_server, operator_ids=frozenset({OPERATOR}), sweep_seconds=3600)
+    pg.empty_tables(pg_server)
+
+
+async def test_a_whole_filing_conversation_on_postgresql(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch, pg_server: str
+) -> None:
+    """One hop per update, and a version conflict met on the way is retried, never shown."""
+    store = runtime(sim.app).store
+    assert isinstance(store, PostgresStore)
+    user = sim.user(1001, "Lin", language_code="en")
+    before = store.round_trips
+    await file_to_review(user)
+    original: Callable[[PgTx, UserRecord, int], None] = PgTx.save_user
+    interfered: list[int] = []
+
+    def save_user(tx: PgTx, record: UserRecord, expected_version: int) -> None:
+        if not interfered:  # once: another instance wrote this user meanwhile
+            interfered.append(expected_version)
+            with psycopg.connect(pg_server, autocommit=True) as other:
+                other.execute("UPDATE users SET version = version + 1 WHERE user_id = 1001")
+        original(tx, record, expected_version)
+
+    monkeypatch.setattr(PgTx, "save_user", save_user)
+    number = await submit(user)  # the first tap meets the conflict and is retried
+    assert store.conflicts_retried == 1
+    assert store.round_trips - before == 10  # the retry ran in the same hop
+    stored = await store.read(lambda tx: tx.get_complaint(number))
+    assert stored is not None
+    assert stored.user_id == 1001
