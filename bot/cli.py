@@ -126,6 +126,7 @@ def _run_telegram(settings: Settings, *, webhook: bool = False) -> int:
     from storage.writer_lock import DatabaseInUse
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every poll (with the token)
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per callback per update
     try:
         if webhook:
             return serve(settings)

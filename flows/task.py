@@ -73,18 +73,6 @@ def every_task_takes(states: type[Enum]) -> list[dict[str, Any]]:
     ]
 
 
-def task_machine(states: type[Enum], transitions: list[dict[str, Any]]) -> Machine:
-    """A task's shared machine: model-less, no automatic transitions, callbacks get EventData."""
-    return Machine(
-        model=None,
-        states=states,
-        initial=None,
-        transitions=transitions,
-        auto_transitions=False,
-        send_event=True,
-    )
-
-
 def _admit_all(ctx: Context) -> bool:
     return True
 

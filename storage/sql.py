@@ -63,8 +63,8 @@ class SqlTx(RequestsSql, LedgerSql):
         return self._run("DELETE FROM processed_updates WHERE seen_at < ?", (before,)).rowcount
 
     def last_update_id(self) -> int:
-        row = self._run("SELECT COALESCE(MAX(update_id), 0) FROM processed_updates", ())
-        return int(row.fetchone()[0])
+        row = self._run("SELECT COALESCE(MAX(update_id), 0) AS n FROM processed_updates")
+        return int(row.fetchone()["n"])
 
     def load_user(self, user_id: int) -> UserRecord | None:
         row = self._run(f"SELECT {USERS.select()} FROM users WHERE user_id = ?", (user_id,))
@@ -201,7 +201,9 @@ class SqlTx(RequestsSql, LedgerSql):
         return self._complaints(
             "WHERE c.number IN (SELECT number FROM complaints WHERE review_due_at <= ? "
             "UNION SELECT number FROM complaints WHERE remind_at <= ?) "
-            f"ORDER BY {earliest}, c.{self.ORDER} LIMIT ?",
+            # a writing transaction claims the due rows it reads: a second sweeper (another
+            # instance) skips them instead of colliding with this one
+            f"ORDER BY {earliest}, c.{self.ORDER} LIMIT ?{self.SKIP_LOCKED * self._writable}",
             (now, now, limit),
         )
 
