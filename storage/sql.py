@@ -9,7 +9,7 @@ that orders rows by insertion (SQLite's `rowid`, PostgreSQL's identity column `s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +56,24 @@ class SqlTx(RequestsSql, LedgerSql):
             (update_id, now),
         )
         return cursor.rowcount == 1
+
+    def keep_outcome(self, update_id: int, outcome: str) -> None:
+        self._check_writable("keep_outcome")
+        self._run(
+            "UPDATE processed_updates SET outcome = ? WHERE update_id = ?", (outcome, update_id)
+        )
+
+    def kept_outcome(self, update_id: int) -> str | None:
+        row = self._run(
+            "SELECT outcome FROM processed_updates WHERE update_id = ?", (update_id,)
+        ).fetchone()
+        return None if row is None or row["outcome"] is None else str(row["outcome"])
+
+    def forget_outcomes(self, update_ids: Sequence[int]) -> None:
+        self._check_writable("forget_outcomes")
+        for part in chunks(list(update_ids)):
+            where = f"update_id IN ({marks(len(part))})"
+            self._run(f"UPDATE processed_updates SET outcome = NULL WHERE {where}", tuple(part))
 
     def prune_updates(self, before: datetime) -> int:
         """Forget updates seen before `before`; returns how many were forgotten."""
@@ -177,9 +195,13 @@ class SqlTx(RequestsSql, LedgerSql):
                 found[row["complaint_number"]].append(table.record(row))
         return found
 
-    def _complaints(self, where: str, values: Iterable[Any]) -> list[ComplaintRecord]:
-        """`SELECT <complaint columns> FROM complaints AS c <where>` as records."""
-        rows = self._run(f"SELECT {COMPLAINTS.select('c')} FROM complaints AS c {where}", values)
+    def _complaints(
+        self, where: str, values: Iterable[Any], source: str = ""
+    ) -> list[ComplaintRecord]:
+        """`SELECT <complaint columns> FROM <source>complaints AS c <where>` as records."""
+        rows = self._run(
+            f"SELECT {COMPLAINTS.select('c')} FROM {source}complaints AS c {where}", values
+        )
         return self._with_details(rows.fetchall())
 
     def get_complaint(self, number: str) -> ComplaintRecord | None:
@@ -227,26 +249,31 @@ class SqlTx(RequestsSql, LedgerSql):
         flagged: bool | None = None,
         limit: int = 20,
     ) -> list[ComplaintRecord]:
-        conditions = [f"c.stage IN ({_OPEN_MARKS})"]
+        source, conditions = "", [f"c.stage IN ({_OPEN_MARKS})"]
         values: list[Any] = [*_OPEN_STAGES]
+        flagged_numbers = (
+            "SELECT DISTINCT complaint_number FROM revocation_requests "
+            "WHERE status = ? AND flagged = ?"
+        )
+        if flagged:
+            # Driven by the (few) open flagged requests, each complaint then found by its key:
+            # never a walk over every open complaint. (CROSS JOIN keeps SQLite to that order.)
+            source = f"({flagged_numbers}) AS r CROSS JOIN "
+            conditions.insert(0, "c.number = r.complaint_number")
+            values[:0] = [_OPEN, True]
+        elif flagged is not None:
+            conditions.append(f"c.number NOT IN ({flagged_numbers})")
+            values.extend((_OPEN, True))
         if stage is not None:
             conditions.append("c.stage = ?")
             values.append(stage.value)
         if type_id is not None:
             conditions.append("c.type_id = ?")
             values.append(type_id)
-        flagged_numbers = (
-            "SELECT complaint_number FROM revocation_requests WHERE status = ? AND flagged = ?"
-        )
-        if flagged:  # driven by the (few) open flagged requests, not by every open complaint
-            conditions.append(f"c.number IN ({flagged_numbers})")
-            values.extend((_OPEN, True))
-        elif flagged is not None:
-            conditions.append(f"c.number NOT IN ({flagged_numbers})")
-            values.extend((_OPEN, True))
         return self._complaints(
             f"WHERE {' AND '.join(conditions)} ORDER BY c.submitted_at, c.{self.ORDER} LIMIT ?",
             (*values, limit),
+            source,
         )
 
     def appeals_in(self, user_id: int, start: datetime, end: datetime) -> int:
