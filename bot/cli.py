@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLite file or postgresql://... (default: a fresh temporary SQLite file)",
     )
     console.add_argument("--user", type=int, default=1001, help="your Telegram user id")
-    console.add_argument("--lang", choices=["zh-CN", "en"], default="zh-CN")
+    console.add_argument(
+        "--lang", help="a language of the catalog (default: DEFAULT_LANGUAGE, else its first)"
+    )
     console.add_argument(
         "--start-time", type=datetime.fromisoformat, help="ISO 8601 (naive = Asia/Shanghai)"
     )
@@ -42,8 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="draw what a test run walked (FILE from `pytest --desk-coverage=FILE`)",
     )
-    bench = sub.add_parser("bench", help="updates per second against reference arms")
-    bench.add_argument("--users", type=int, default=200, help="conversations per arm")
+    bench = sub.add_parser("bench", help="the desk against reference PTB bots, interleaved")
+    bench.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
+    bench.add_argument("--users", type=int, default=40, help="conversations per arm and round")
+    bench.add_argument("--concurrency", type=int, default=1, help="users in flight")
     catalog = sub.add_parser("catalog", help="rules catalog tools")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     check = catalog_sub.add_parser("check", help="validate a catalog file")
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from bot import bench
 
-        return bench.main(args.users)
+        return bench.main(args.rounds, args.users, args.concurrency)
     if args.command == "catalog":
         try:
             catalog = load_catalog(args.file)
@@ -77,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = Settings()
-        load_catalog(settings.catalog)  # an invalid catalog stops start-up, naming the field
+        catalog = load_catalog(settings.catalog)  # an invalid catalog stops start-up
+        catalog.default_language(settings.default_language)  # so does a language it lacks
+        if args.command == "console" and args.lang not in (None, *catalog.languages):
+            raise ValueError(f"--lang must be one of {', '.join(catalog.codes)}")
     except (CatalogError, ValueError) as exc:
         print(f"complaint-desk: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,6 @@ from psycopg.errors import DeadlockDetected, ForeignKeyViolation, SerializationF
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from flows.language import SUPPORTED
 from flows.ports import Tx, VersionConflict
 from flows.records import UserRecord
 from storage.base import T, instance_id, require_aware, retry_conflicts
@@ -95,7 +94,7 @@ class PostgresStore:
         dsn: str,
         *,
         now: datetime | None = None,
-        default_language: str = SUPPORTED[0],
+        default_language: str,
         size: int = 4,
     ) -> PostgresStore:
         """Connect to `dsn` (postgresql://...) and apply pending migrations. `now` is unused

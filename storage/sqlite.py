@@ -22,7 +22,6 @@ from typing import Any, cast
 
 import aiosqlite
 
-from flows.language import SUPPORTED
 from flows.ports import Tx
 from storage.base import T, instance_id, retry_conflicts
 from storage.migrations import apply_migrations
@@ -112,7 +111,7 @@ class SqliteStore:
         path: Path | str,
         *,
         now: datetime | None = None,
-        default_language: str = SUPPORTED[0],
+        default_language: str,
     ) -> SqliteStore:
         """Open (creating it and its parent directories) and migrate the database at `path`.
 
