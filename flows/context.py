@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flows.catalog import Catalog
@@ -30,6 +30,11 @@ class Rules:
     new_number: Callable[[datetime], str]  # draws a random, readable number
     default_language: str = "zh-CN"
     operators: frozenset[int] = frozenset()
+    retention_days: int = 180  # personal data of a closed complaint is erased after this
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.retention_days)
 
 
 def _no_tasks(ctx: Context, flow: str, data: Mapping[str, Any]) -> None:
