@@ -19,5 +19,5 @@ REGISTRY = Registry.of(
     ),
 )
 # The commands shown in Telegram's menu, in order.
-MENU_COMMANDS = ("start", "mycomplaints", "guide", "settings", "language", "cancel")
+MENU_COMMANDS = ("start", "mycomplaints", "guide", "settings", "language", "privacy", "cancel")
 OPERATOR_COMMANDS = ("queue", "open", "requests", "broadcast", "broadcasts")  # operators' chats
