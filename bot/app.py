@@ -67,6 +67,9 @@ class Runtime:
     outbox: Outbox | None = None
     sweeper: Sweeper | None = None
     broadcaster: Broadcaster | None = None
+    # Updates whose answers were sent: their kept answers are dropped in the next update's
+    # transaction (no round trip of their own; flows/redelivery.py).
+    delivered: list[int] = field(default_factory=list)
 
     @property
     def store(self) -> Store:
@@ -92,14 +95,24 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rt = runtime(context.application)
     now = rt.clock.now()
-    outcome = await rt.store.transact(partial(rt.desk.handle, inbound=inbound, now=now))
-    ingress.report("duplicate" if outcome.duplicate else "handled")  # committed: confirm it
+    delivered, rt.delivered = tuple(rt.delivered), []
+    try:
+        outcome = await rt.store.transact(
+            partial(rt.desk.handle, inbound=inbound, now=now, delivered=delivered)
+        )
+    except BaseException:
+        rt.delivered.extend(delivered)
+        raise
+    answers = bool(outcome.replies or outcome.notice)
+    ingress.report(("resent" if answers else "duplicate") if outcome.duplicate else "handled")
     for event in outcome.events:
         rt.publish(event)
     if outcome.notified and rt.outbox is not None:
         rt.outbox.kick()
     try:
         await rt.renderer.reply(context.bot, inbound.user.id, outcome, update.callback_query)
+        if answers:
+            rt.delivered.append(inbound.update_id)
     except Forbidden:  # they blocked the bot while we were answering: remember it, no error
         await rt.store.transact(
             partial(after_send.blocked, user_id=inbound.user.id, notification_id=None, now=now)

@@ -29,6 +29,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.render import Renderer
+from bot.transport import call
 from flows import after_send
 from flows.context import Rules
 from flows.ports import Tx
@@ -75,7 +76,8 @@ class Outbox:
         """Send one notification; False to stop this drain (try again later)."""
         text = self.renderer.text(lang, key, params_from_json(params))
         try:
-            await self.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+            params = {"chat_id": user_id, "text": text, "parse_mode": ParseMode.HTML}
+            await call(self.bot, "sendMessage", params)  # the answer is not read
         except Forbidden:
             now = self.clock.now()
             await self.store.transact(

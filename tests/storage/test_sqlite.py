@@ -48,6 +48,7 @@ async def test_data_survives_reopen(tmp_path: Path) -> None:
             "0002_complaint_life",
             "0003_broadcasts",
             "0004_leases",
+            "0005_update_outcomes",
         ]
         await store.transact(lambda tx: tx.save_user(user(1), expected_version=0))
         await store.transact(lambda tx: tx.claim_update(77, T0))
@@ -256,7 +257,12 @@ async def test_0002_upgrades_a_database_with_data(tmp_path: Path) -> None:
 
     store = await SqliteStore.open(path)
     try:
-        assert store.migrations_applied == ["0002_complaint_life", "0003_broadcasts", "0004_leases"]
+        assert store.migrations_applied == [
+            "0002_complaint_life",
+            "0003_broadcasts",
+            "0004_leases",
+            "0005_update_outcomes",
+        ]
         assert await store.read(lambda tx: tx.load_user(1)) == UserRecord(
             user_id=1,
             language="en",
