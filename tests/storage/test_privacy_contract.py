@@ -70,8 +70,8 @@ async def test_erasable_complaints_are_closed_before_the_cutoff_and_not_yet_eras
     recent = complaint("NEW", stage=Stage.REVOKED, at=T0 + timedelta(days=30)).model_copy(
         update={"revoked_at": T0 + timedelta(days=30)}
     )
-    for record in (old_closed, withdrawn, still_open, recent):
-        await store.transact(lambda tx, r=record: tx.insert_complaint(r))
+    records = (old_closed, withdrawn, still_open, recent)
+    await store.transact(lambda tx: [tx.insert_complaint(r) for r in records])
 
     cutoff = T0 + timedelta(days=10)
     found = await store.read(lambda tx: tx.erasable_complaints(cutoff))
@@ -83,10 +83,8 @@ async def test_erasable_complaints_are_closed_before_the_cutoff_and_not_yet_eras
 
 
 async def test_erase_sent_notifications_leaves_pending_ones(store: Store) -> None:
-    for key in ("a", "b"):
-        await store.transact(
-            lambda tx, k=key: tx.enqueue(Notification(user_id=7, key=k, created_at=T0))
-        )
+    notes = [Notification(user_id=7, key=key, created_at=T0) for key in ("a", "b")]
+    await store.transact(lambda tx: [tx.enqueue(note) for note in notes])
     claimed = await store.transact(lambda tx: tx.claim_notifications(T0, 1))
     await store.transact(lambda tx: tx.mark_sent([n.id for n, _ in claimed if n.id], T0))
     assert await store.transact(lambda tx: tx.erase_sent_notifications(7)) == 1
