@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flows.ports import Tx
 from flows.records import (
     AccountKind,
     EvidenceKind,
@@ -70,8 +71,12 @@ async def test_erasable_complaints_are_closed_before_the_cutoff_and_not_yet_eras
     recent = complaint("NEW", stage=Stage.REVOKED, at=T0 + timedelta(days=30)).model_copy(
         update={"revoked_at": T0 + timedelta(days=30)}
     )
-    records = (old_closed, withdrawn, still_open, recent)
-    await store.transact(lambda tx: [tx.insert_complaint(r) for r in records])
+
+    def insert_all(tx: Tx) -> None:
+        for record in (old_closed, withdrawn, still_open, recent):
+            tx.insert_complaint(record)
+
+    await store.transact(insert_all)
 
     cutoff = T0 + timedelta(days=10)
     found = await store.read(lambda tx: tx.erasable_complaints(cutoff))
@@ -83,8 +88,11 @@ async def test_erasable_complaints_are_closed_before_the_cutoff_and_not_yet_eras
 
 
 async def test_erase_sent_notifications_leaves_pending_ones(store: Store) -> None:
-    notes = [Notification(user_id=7, key=key, created_at=T0) for key in ("a", "b")]
-    await store.transact(lambda tx: [tx.enqueue(note) for note in notes])
+    def enqueue_two(tx: Tx) -> None:
+        for key in ("a", "b"):
+            tx.enqueue(Notification(user_id=7, key=key, created_at=T0))
+
+    await store.transact(enqueue_two)
     claimed = await store.transact(lambda tx: tx.claim_notifications(T0, 1))
     await store.transact(lambda tx: tx.mark_sent([n.id for n, _ in claimed if n.id], T0))
     assert await store.transact(lambda tx: tx.erase_sent_notifications(7)) == 1
