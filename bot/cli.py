@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
 
+from bot import logs
 from bot.config import Settings
 from flows.catalog import CatalogError, load_catalog
 from storage.factory import database_setting
@@ -88,9 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     except (CatalogError, ValueError) as exc:
         print(f"complaint-desk: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    token = settings.telegram_bot_token
+    logs.configure(settings.log_level, [token.get_secret_value()] if token else [])
     if args.command in ("migrate", "backup"):
         from bot import maintenance
 
@@ -127,8 +126,6 @@ def _run_telegram(settings: Settings, *, webhook: bool = False) -> int:
     from bot.serve import serve
     from storage.writer_lock import DatabaseInUse
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every poll (with the token)
-    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per callback per update
     try:
         if webhook:
             return serve(settings)
