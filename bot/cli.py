@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
 
+from bot import logs
 from bot.config import Settings
 from flows.catalog import CatalogError, load_catalog
 from storage.factory import database_setting
@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLite file or postgresql://... (default: a fresh temporary SQLite file)",
     )
     console.add_argument("--user", type=int, default=1001, help="your Telegram user id")
-    console.add_argument("--lang", choices=["zh-CN", "en"], default="zh-CN")
+    console.add_argument(
+        "--lang", help="a language of the catalog (default: DEFAULT_LANGUAGE, else its first)"
+    )
     console.add_argument(
         "--start-time", type=datetime.fromisoformat, help="ISO 8601 (naive = Asia/Shanghai)"
     )
@@ -83,13 +85,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = Settings()
-        load_catalog(settings.catalog)  # an invalid catalog stops start-up, naming the field
+        catalog = load_catalog(settings.catalog)  # an invalid catalog stops start-up
+        catalog.default_language(settings.default_language)  # so does a language it lacks
+        if args.command == "console" and args.lang not in (None, *catalog.languages):
+            raise ValueError(f"--lang must be one of {', '.join(catalog.codes)}")
     except (CatalogError, ValueError) as exc:
         print(f"complaint-desk: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    token = settings.telegram_bot_token
+    logs.configure(settings.log_level, [token.get_secret_value()] if token else [])
     if args.command in ("migrate", "backup"):
         from bot import maintenance
 
@@ -126,8 +130,6 @@ def _run_telegram(settings: Settings, *, webhook: bool = False) -> int:
     from bot.serve import serve
     from storage.writer_lock import DatabaseInUse
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every poll (with the token)
-    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per callback per update
     try:
         if webhook:
             return serve(settings)

@@ -11,6 +11,7 @@ function can say which part it uses by typing its argument as that part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -43,6 +44,18 @@ class Users(Protocol):
 
     def claim_update(self, update_id: int, now: datetime) -> bool:
         """Record `update_id` as handled; False if it was handled before (a redelivery)."""
+        ...
+
+    def keep_outcome(self, update_id: int, outcome: str) -> None:
+        """Store what the claimed `update_id` answered (JSON) until its delivery is confirmed."""
+        ...
+
+    def kept_outcome(self, update_id: int) -> str | None:
+        """The answer kept for `update_id`; None once delivered (or never kept)."""
+        ...
+
+    def forget_outcomes(self, update_ids: Sequence[int]) -> None:
+        """Their answers reached Telegram: a redelivery of these sends nothing again."""
         ...
 
     def prune_updates(self, before: datetime) -> int:
@@ -235,5 +248,23 @@ class Ledger(Protocol):
     def get_delivery(self, broadcast_id: int, user_id: int) -> Delivery | None: ...
 
 
-class Tx(Users, Complaints, Requests, Outbox, Audit, Ledger, Protocol):
+class Privacy(Protocol):
+    """Erasing personal data, keeping what is anonymous (number, type, stage, times)."""
+
+    def erase_complaint(self, number: str) -> None:
+        """Blank the complaint's target, description, result and timeline notes, delete its
+        evidence and its withdrawal requests' materials and decision texts."""
+        ...
+
+    def erasable_complaints(self, closed_before: datetime, limit: int = 50) -> list[str]:
+        """Numbers of complaints closed (result given or withdrawn) before `closed_before`
+        whose personal data is still stored, oldest first."""
+        ...
+
+    def erase_sent_notifications(self, user_id: int) -> int:
+        """Delete the notifications already sent to `user_id`; how many."""
+        ...
+
+
+class Tx(Users, Complaints, Requests, Outbox, Audit, Ledger, Privacy, Protocol):
     """One open transaction: every part of the port."""
