@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flows.catalog import Catalog
@@ -24,12 +24,25 @@ def notification(user_id: int, key: str, now: datetime, **params: Any) -> Notifi
 
 @dataclass(frozen=True)
 class Rules:
-    """The desk's configuration, built once at start-up."""
+    """The desk's configuration, built once at start-up.
+
+    `default_language` (DEFAULT_LANGUAGE) is for people whose Telegram language the catalog
+    does not list; empty means the catalog's first language.
+    """
 
     catalog: Catalog
     new_number: Callable[[datetime], str]  # draws a random, readable number
-    default_language: str = "zh-CN"
+    default_language: str = ""
     operators: frozenset[int] = frozenset()
+    retention_days: int = 180  # personal data of a closed complaint is erased after this
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.retention_days)
+
+    def __post_init__(self) -> None:
+        language = self.catalog.default_language(self.default_language)
+        object.__setattr__(self, "default_language", language)
 
 
 def _no_tasks(ctx: Context, flow: str, data: Mapping[str, Any]) -> None:

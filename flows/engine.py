@@ -101,7 +101,9 @@ class Desk:
 
     def _refresh(self, stored: UserRecord | None, inbound: Inbound, now: datetime) -> UserRecord:
         """The user's row; a newcomer gets one, in the language Telegram reports for them."""
-        language = resolve_language(inbound.user.language_code, self.default_language)
+        language = resolve_language(
+            inbound.user.language_code, self.rules.catalog.codes, self.default_language
+        )
         if stored is None:
             return UserRecord(
                 user_id=inbound.user.id, language=language, created_at=now, updated_at=now
