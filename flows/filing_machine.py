@@ -91,12 +91,6 @@ def description_ok(ev: EventData) -> bool:
     return limits.description_min <= len(ev.kwargs["text"].strip()) <= limits.description_max
 
 
-def has_content(ev: EventData) -> bool:
-    """The draft holds something the person typed or sent: discarding it takes a second tap."""
-    draft = _m(ev).draft
-    return draft is not None and bool(draft.target or draft.evidence or draft.description)
-
-
 def edit_step(step: str) -> Any:
     def guard(ev: EventData) -> bool:
         return bool(ev.kwargs.get("arg") == step)
@@ -238,7 +232,8 @@ def cancelled(ev: EventData) -> None:
 
 
 def ask_discard(ev: EventData) -> None:
-    """Cancelling a draft with content: say what would be lost; a second tap discards it."""
+    """Cancelling a draft with content (`WITH_CONTENT`): say what would be lost; a second tap
+    discards it."""
     m = _m(ev)
     m.replies.append(
         Reply(
@@ -292,13 +287,17 @@ def ask_again(ev: EventData) -> None:
 # -- the table ---------------------------------------------------------------------------------
 
 IDLE, TYPE, GUIDE, TARGET, EVIDENCE, DESCRIBE, REVIEW, CONFIRM = FilingState
+# From the evidence step on, the draft holds what the person typed or sent (the target at least):
+# discarding it (cancel, start over) takes a second tap there; before, it is one tap.
+EARLY = [TYPE, GUIDE, TARGET]
+WITH_CONTENT = [EVIDENCE, DESCRIBE, REVIEW, CONFIRM]
 TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "start", "source": IDLE, "dest": None, "after": ask_again},
     {"trigger": "start", "source": DRAFTING, "dest": None, "after": offer_resume},
     {"trigger": "resume", "source": DRAFTING, "dest": None, "after": ask_again},
-    {"trigger": "start_over", "source": DRAFTING, "dest": None, "conditions": has_content, "after": ask_start_over},
-    {"trigger": "start_over", "source": DRAFTING, "dest": TYPE, "before": new_draft},
-    {"trigger": "start_over_yes", "source": DRAFTING, "dest": TYPE, "before": new_draft},
+    {"trigger": "start_over", "source": EARLY, "dest": TYPE, "before": new_draft},
+    {"trigger": "start_over", "source": WITH_CONTENT, "dest": None, "after": ask_start_over},
+    {"trigger": "start_over_yes", "source": WITH_CONTENT, "dest": TYPE, "before": new_draft},
     {"trigger": "file", "source": IDLE, "dest": TYPE, "before": new_draft},
     {"trigger": "choose", "source": TYPE, "dest": GUIDE, "conditions": known_type, "before": set_type},
     {"trigger": "choose", "source": TYPE, "dest": None, "after": unknown_type},
@@ -329,9 +328,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "confirm", "source": CONFIRM, "dest": IDLE, "conditions": not_duplicate, "before": file_complaint},
     {"trigger": "confirm", "source": CONFIRM, "dest": REVIEW, "before": duplicate_refused},
     {"trigger": "back", "source": CONFIRM, "dest": REVIEW},
-    {"trigger": "cancel", "source": DRAFTING, "dest": None, "conditions": has_content, "after": ask_discard},
-    {"trigger": "cancel", "source": DRAFTING, "dest": IDLE, "before": cancelled},
-    {"trigger": "discard", "source": DRAFTING, "dest": IDLE, "before": cancelled},
+    {"trigger": "cancel", "source": EARLY, "dest": IDLE, "before": cancelled},
+    {"trigger": "cancel", "source": WITH_CONTENT, "dest": None, "after": ask_discard},
+    {"trigger": "discard", "source": WITH_CONTENT, "dest": IDLE, "before": cancelled},
     {"trigger": "cancel", "source": IDLE, "dest": None, "after": nothing_to_cancel},
 ]  # fmt: skip
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 
 from bot.app import runtime
-from bot.simulator import Simulator
+from bot.simulator import Actor, Simulator
 from flows.records import Stage
 from tests.flows.conversations import (
+    DESCRIPTION,
+    TARGETS,
     file,
     file_to_review,
     give_result,
@@ -17,7 +19,9 @@ from tests.flows.conversations import (
     open_card,
     open_detail,
     operator,
+    send_evidence,
     stored,
+    type_button,
 )
 
 LANGUAGES = pytest.mark.parametrize("language", ["en", "zh-CN"])
@@ -109,3 +113,45 @@ async def test_reporting_a_loss_asks_first(sim: Simulator) -> None:
     await op.tap_key("operator.button.loss_yes")
     op.assert_last("operator.card")
     assert (await stored(sim, number)).loss_reported
+
+
+async def to_state(user: Actor, state: str) -> None:
+    """A draft at `state`, one of the steps from which it holds content."""
+    if state == "reviewing":
+        await file_to_review(user)
+        return
+    await user.send("/start")
+    await user.tap_key("menu.button.file")
+    await user.tap_key("filing.button.type", **type_button("friend_report"))
+    await user.tap_key("filing.button.proceed")
+    await user.send(TARGETS["friend_report"])
+    if state == "collecting_evidence":
+        return
+    await send_evidence(user, "friend_report")
+    await user.tap_key("filing.button.done")
+    if state == "describing":
+        return
+    await user.send(DESCRIPTION)
+    await user.tap_key("filing.button.submit")  # confirming
+
+
+@pytest.mark.parametrize("state", ["collecting_evidence", "describing", "reviewing", "confirming"])
+async def test_from_every_step_with_content_both_ask_first(sim: Simulator, state: str) -> None:
+    user = sim.user(1001, language_code="en")
+    await to_state(user, state)
+    row = await runtime(sim.app).store.read(lambda tx: tx.load_user(1001))
+    assert row is not None
+    assert row.state == state
+    if state == "confirming":  # the last warning has no Cancel button: the command
+        await user.send("/cancel")
+    else:
+        await user.tap_key("filing.button.cancel")
+    user.assert_last("filing.discard_confirm")
+    await user.tap_key("filing.button.discard")
+    user.assert_got("filing.cancelled")
+    await to_state(user, state)
+    await user.send("/start")
+    await user.tap_key("filing.button.start_over")
+    user.assert_last("filing.start_over_confirm")
+    await user.tap_key("filing.button.start_over_yes")
+    user.assert_last("filing.choose_type")
