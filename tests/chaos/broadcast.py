@@ -35,10 +35,10 @@ def _ledger(db: Path) -> dict[str, int]:
         conn.close()
 
 
-def _sent_users(db: Path) -> set[int]:
+def _sent_users(db: Path, state: str) -> set[int]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
-        rows = conn.execute("SELECT user_id FROM deliveries WHERE state = 'sent'").fetchall()
+        rows = conn.execute("SELECT user_id FROM deliveries WHERE state = ?", (state,)).fetchall()
     finally:
         conn.close()
     return {int(r[0]) for r in rows}
@@ -88,7 +88,8 @@ def run(kills: int, recipients: int, seed: int, work: Path) -> tuple[list[tuple[
         until(reported, "the final report", 600)
         status = bot.terminate()
         states = _ledger(bot.db)
-        sent = _sent_users(bot.db)
+        sent = _sent_users(bot.db, "sent")
+        unknown = _sent_users(bot.db, "unknown")
         got = {u: sum(1 for t in fake.texts(u) if t == NOTICE) for u in (OPERATOR, *users)}
         report = next(t for t in reversed(fake.texts(OPERATOR)) if "Took" in t)
     finally:
@@ -96,7 +97,9 @@ def run(kills: int, recipients: int, seed: int, work: Path) -> tuple[list[tuple[
         fake.close()
     duplicates = sum(n - 1 for n in got.values() if n > 1)
     missing_sent = sum(1 for u in sent if got.get(u, 0) == 0)
-    figures = {k: int(v) for k, v in re.findall(r"(Sent|Blocked the bot|Failed|Unknown)\D*(\d+)", report)}
+    unknown_arrived = sum(1 for u in unknown if got.get(u, 0) > 0)
+    pattern = r"(Sent|Blocked the bot|Failed|Unknown)\D*(\d+)"
+    figures = {k: int(v) for k, v in re.findall(pattern, report)}
     report_right = figures == {
         "Sent": states.get("sent", 0),
         "Blocked the bot": states.get("blocked", 0),
@@ -111,6 +114,7 @@ def run(kills: int, recipients: int, seed: int, work: Path) -> tuple[list[tuple[
         ("duplicates received", duplicates),
         ("bound: rows in flight at kills", kills * BATCH),
         ("rows 'sent' that never arrived", missing_sent),
+        ("rows 'unknown' (not resent) that had arrived", f"{unknown_arrived} of {len(unknown)}"),
         ("report equals the ledger", "yes" if report_right else f"NO: {figures}"),
         ("last bot's exit on SIGTERM", status),
     ]

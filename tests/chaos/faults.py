@@ -75,8 +75,8 @@ class Row:
         return self.arrived == 0 and self.apology  # a 400: the person is told, nothing lost
 
 
-async def _case(method: str, send: str, fault: Fault, translator: Translator, tmp: Path) -> Row:
-    settings = Settings(database=tmp / f"{len(list(tmp.iterdir()))}.sqlite3", sweep_seconds=3600)
+async def _case(method: str, send: str, fault: Fault, translator: Translator, db: Path) -> Row:
+    settings = Settings(database=db, sweep_seconds=3600)
 
     async def factory(request: BaseRequest, clock: FakeClock) -> AnyApp:
         return build_application(settings, clock=clock, request=request, translator=translator)
@@ -123,7 +123,8 @@ async def matrix() -> list[Row]:
             for fault in FAULTS:
                 if send == "answer to a tap" and fault.expect in ("blocked", "apology"):
                     continue  # a refused callback answer is Telegram's "query is too old": h4
-                rows.append(await _case(method, send, fault, translator, Path(folder)))
+                db = Path(folder) / f"{len(rows)}.sqlite3"
+                rows.append(await _case(method, send, fault, translator, db))
     return rows
 
 
