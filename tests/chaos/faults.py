@@ -117,7 +117,7 @@ def _type_button(person: Actor) -> str:
 
 async def matrix() -> list[Row]:
     translator = Translator.load()
-    rows = []
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="desk-faults-") as folder:
         for method, send in SENDS:
             for fault in FAULTS:
