@@ -137,6 +137,9 @@ def _run_telegram(settings: Settings, *, webhook: bool = False) -> int:
     except DatabaseInUse as exc:  # another bot runs on this SQLite file
         print(f"complaint-desk: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # serve without its settings
+        print(f"complaint-desk: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -36,12 +36,8 @@ from storage.writer_lock import WriterLock
 __all__ = ["SqliteStore", "SqliteTx", "utc_text"]
 
 
-def _param(value: Any) -> Any:
-    """Instants as fixed-width ISO-8601 UTC text (a naive one is refused)."""
-    return utc_text(value, "a stored instant") if isinstance(value, datetime) else value
-
-
 def _params(values: tuple[Any, ...]) -> list[Any]:
+    """Instants as fixed-width ISO-8601 UTC text (a naive one is refused)."""
     return [utc_text(v, "a stored instant") if isinstance(v, datetime) else v for v in values]
 
 
