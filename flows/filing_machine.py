@@ -295,7 +295,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "start", "source": IDLE, "dest": None, "after": ask_again},
     {"trigger": "start", "source": DRAFTING, "dest": None, "after": offer_resume},
     {"trigger": "resume", "source": DRAFTING, "dest": None, "after": ask_again},
-    {"trigger": "start_over", "source": EARLY, "dest": TYPE, "before": new_draft},
+    {"trigger": "start_over", "source": EARLY, "dest": TYPE, "before": new_draft, "after": ask_again},
     {"trigger": "start_over", "source": WITH_CONTENT, "dest": None, "after": ask_start_over},
     {"trigger": "start_over_yes", "source": WITH_CONTENT, "dest": TYPE, "before": new_draft},
     {"trigger": "file", "source": IDLE, "dest": TYPE, "before": new_draft},
