@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
     bench.add_argument("--users", type=int, default=40, help="conversations per arm and round")
     bench.add_argument("--concurrency", type=int, default=1, help="users in flight")
+    bench.add_argument(
+        "--scale", type=int, nargs="+", metavar="N", help="with N users stored (e.g. 1000 100000)"
+    )
+    bench.add_argument("--broadcast", type=int, metavar="N", help="a broadcast to N users")
     catalog = sub.add_parser("catalog", help="rules catalog tools")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     check = catalog_sub.add_parser("check", help="validate a catalog file")
@@ -70,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from bot import bench
 
-        return bench.main(args.rounds, args.users, args.concurrency)
+        return bench.main(args)
     if args.command == "catalog":
         try:
             catalog = load_catalog(args.file)
@@ -133,6 +137,9 @@ def _run_telegram(settings: Settings, *, webhook: bool = False) -> int:
     except DatabaseInUse as exc:  # another bot runs on this SQLite file
         print(f"complaint-desk: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # serve without its settings
+        print(f"complaint-desk: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

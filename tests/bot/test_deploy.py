@@ -70,3 +70,13 @@ def test_backup_points_postgresql_to_pg_dump(
     monkeypatch.setenv("COMPLAINT_DESK_DB", "postgresql://postgres@127.0.0.1:5432/none")
     assert main(["backup", "x.sql"]) == 2
     assert "pg_dump" in capsys.readouterr().err
+
+
+def test_serve_without_its_settings_says_which(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COMPLAINT_DESK_DB", str(tmp_path / "desk.sqlite3"))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.delenv("WEBHOOK_URL", raising=False)
+    assert main(["serve"]) == 2
+    assert "serve needs WEBHOOK_URL and WEBHOOK_SECRET" in capsys.readouterr().err

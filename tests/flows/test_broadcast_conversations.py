@@ -7,6 +7,7 @@ means the pacing was wrong. Everything runs on virtual time.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from typing import Any
 
@@ -386,24 +387,63 @@ async def test_blocked_users_are_counted_never_retried_and_left_out_until_they_w
     assert sends_to(sim, 1002, "Third notice") == 1
 
 
-async def test_a_failing_send_is_retried_a_bounded_number_of_times(limited: Simulator) -> None:
+async def test_errors_that_may_come_after_delivery_are_unknown_and_never_resent(
+    limited: Simulator,
+) -> None:
+    """At most once: a 5xx, a 502 or a time-out may come after Telegram delivered the message
+    (the fake carries the send out, then answers the error), so such a row is `unknown` and
+    never sent again; only answers that prove non-delivery are failed/blocked."""
     sim = limited
     op = await operator(sim)
-    await people(sim, [1001, 1002])
-    sim.world.fault("sendMessage", code=500, times=10, chat_id=1001)
+    users = await people(sim, [1001, 1002, 1003, 1004, 1005])
+    sim.world.fault("sendMessage", code=502, delivered=True, chat_id=1001)
+    sim.world.fault("sendMessage", code=500, delivered=True, chat_id=1002)
+    sim.world.fault("sendMessage", timeout=True, delivered=True, chat_id=1003)
+    sim.world.fault("sendMessage", code=500, times=10, chat_id=1004)  # refused, but who knows
     sim.world.fault("sendMessage", code=400, description="Bad Request: chat not found",
-                    times=1, chat_id=1002)  # fmt: skip
-    await compose(op, TEXT, "broadcast.button.all", count=3)
+                    times=1, chat_id=1005)  # fmt: skip
+    await compose(op, TEXT, "broadcast.button.all", count=6)
     await run(sim)
     counts = await ledger(sim)
-    assert (counts[DeliveryState.SENT], counts[DeliveryState.FAILED]) == (1, 2)
-    assert len([c for c in broadcast_calls(sim) if c.params.get("chat_id") == 1001]) == 3
-    row = await runtime(sim.app).store.read(lambda tx: tx.get_delivery(1, 1001))
-    assert row is not None
-    assert "after 3 attempts" in row.error
-    row = await runtime(sim.app).store.read(lambda tx: tx.get_delivery(1, 1002))
+    assert (counts[DeliveryState.SENT], counts[DeliveryState.UNKNOWN]) == (1, 4)
+    assert counts[DeliveryState.FAILED] == 1
+    for chat in (1001, 1002, 1003, 1004, 1005):  # one request each, none resent
+        assert len([c for c in broadcast_calls(sim) if c.params.get("chat_id") == chat]) == 1
+    for user in users[:3]:  # delivered once although the answer was an error
+        assert [m.text for m in user.messages].count(TEXT) == 1
+    row = await runtime(sim.app).store.read(lambda tx: tx.get_delivery(1, 1005))
     assert row is not None
     assert row.error == "Chat not found"
+    assert "Unknown (in flight at a restart, not resent): 4" in status_message(op).text
+
+
+async def test_a_failed_ledger_write_is_retried_and_every_row_ends_terminal(
+    limited: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = limited
+    op = await operator(sim)
+    await seed(sim, 2000, 59)
+    store = runtime(sim.app).store
+    real = store.transact
+    failed: list[int] = []
+
+    async def busy(work: Any) -> Any:  # the database busy past its timeout, twice
+        if len(failed) < 2 and getattr(work, "keywords", {}).get("outcomes"):
+            failed.append(len(work.keywords["outcomes"]))
+            raise sqlite3.OperationalError("database is locked")
+        return await real(work)
+
+    monkeypatch.setattr(store, "transact", busy)
+    await compose(op, TEXT, "broadcast.button.all", count=60)
+    await run(sim)
+    assert failed == [20, 20]  # the first batch's outcomes, refused twice
+    counts = await ledger(sim)
+    assert counts[DeliveryState.SENT] == 60
+    assert sum(counts.values()) == 60  # nothing left sending, unknown or pending
+    assert max(Counter(c.params["chat_id"] for c in broadcast_calls(sim) if c.ok).values()) == 1
+    report = status_message(op)
+    assert "Sent: 60" in report.text
+    assert (await stored(sim)).status is BroadcastStatus.DONE
 
 
 async def test_a_timeout_after_sending_is_unknown_and_not_resent(limited: Simulator) -> None:
