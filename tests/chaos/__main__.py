@@ -1,4 +1,5 @@
-"""`make chaos`: the kill loop. Not part of `make test` (it takes minutes).
+"""`make chaos`: the kill loop, the broadcast kill loop and the fault matrix. Not part of
+`make test` (it takes minutes). Prints one table of figures; exits 1 if any check fails.
 
 The real `complaint-desk run` polls the fake Telegram's HTTP front (bot/fake/http.py) on a
 SQLite file, while simulated people file complaints through it, each step waiting for the
@@ -13,13 +14,15 @@ What it checks, and prints as one table:
 - every person who finished has exactly one complaint and saw its number;
 - the database passes `PRAGMA integrity_check` and `foreign_key_check`.
 
-Exit 0 when all of that holds, 1 otherwise. Options: --kills N (100), --people N in flight (6),
---seed N, --keep (leave the working folder).
+The broadcast kill loop is tests/chaos/broadcast.py, the fault matrix tests/chaos/faults.py.
+Options: --kills N (100), --people N in flight (6), --recipients N (300), --broadcast-kills N
+(5), --seed N, --keep (leave the working folder).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import re
 import shutil
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bot.http.conftest import BotProcess, FakeServer, label
+from tests.chaos import broadcast, faults
 
 NUMBER = re.compile(r"\d{6}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 ANSWER_WAIT = 90.0  # seconds one step may wait for its answer across kills and restarts
@@ -244,12 +248,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.chaos", description=__doc__)
     parser.add_argument("--kills", type=int, default=100)
     parser.add_argument("--people", type=int, default=6, help="people filing at once")
+    parser.add_argument("--recipients", type=int, default=300)
+    parser.add_argument("--broadcast-kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="desk-chaos-"))
     try:
-        return run(args.kills, args.people, args.seed, work)
+        (work / "kills").mkdir()
+        (work / "broadcast").mkdir()
+        failed = run(args.kills, args.people, args.seed, work / "kills")
+        rows, ok = broadcast.run(
+            args.broadcast_kills, args.recipients, args.seed, work / "broadcast"
+        )
+        print("\n| broadcast kill loop | |\n|---|---|")
+        for name, value in rows:
+            print(f"| {name} | {value} |")
+        matrix = asyncio.run(faults.matrix())
+        print("\nfault matrix (one fault, once, on the send a person waits for):")
+        print(faults.table(matrix))
+        return 1 if failed or not ok or not all(row.ok for row in matrix) else 0
     finally:
         if args.keep:
             print(f"working folder: {work}", file=sys.stderr)
