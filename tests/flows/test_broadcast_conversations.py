@@ -489,6 +489,26 @@ async def test_a_restart_in_the_middle_continues_without_duplicates(limited: Sim
     assert too_many(sim) == []
 
 
+async def test_a_planned_stop_lets_the_batch_in_flight_finish(limited: Simulator) -> None:
+    """SIGTERM (the Application's stop, then post_stop): the batch out is recorded before the
+    process ends, so the new process carries on and no row is `unknown`."""
+    sim = limited
+    op = await operator(sim)
+    await seed(sim, 2000, 200)
+    await compose(op, TEXT, "broadcast.button.all", count=201)
+    await sim.advance(seconds=3)
+    before = await ledger(sim)
+    assert before[DeliveryState.SENDING] > 0  # a batch is out when the stop comes
+    await sim.restart(planned=True)
+    assert (await ledger(sim))[DeliveryState.UNKNOWN] == 0  # a crash leaves the batch unknown
+    await run(sim)
+    counts = await ledger(sim)
+    assert counts[DeliveryState.SENT] == 201
+    assert counts[DeliveryState.UNKNOWN] == 0
+    assert max(Counter(c.params["chat_id"] for c in broadcast_calls(sim) if c.ok).values()) == 1
+    assert "Sent: 201" in status_message(op).text
+
+
 async def test_pause_resume_and_cancel(limited: Simulator) -> None:
     sim = limited
     op = await operator(sim)
