@@ -549,6 +549,35 @@ async def test_pause_resume_and_cancel(limited: Simulator) -> None:
     assert too_many(sim) == []
 
 
+async def test_a_cancelled_broadcast_reports_its_final_numbers_once(limited: Simulator) -> None:
+    sim = limited
+    op = await operator(sim)
+    await seed(sim, 2000, 200)
+    await compose(op, TEXT, "broadcast.button.all", count=201)
+    await sim.advance(seconds=2.5)
+    assert (await ledger(sim))[DeliveryState.SENDING] > 0  # a batch is out at the tap
+    await op.tap_key("broadcast.button.stop")
+    await run(sim)
+    await sim.advance(seconds=5)
+    final = await ledger(sim)
+    reports = [
+        c.params["text"]
+        for c in sim.world.calls("editMessageText")
+        if c.ok and c.params.get("chat_id") == OPERATOR and "Not sent:" in c.params["text"]
+    ]
+    assert len(reports) == 1, reports  # rendered once, never edited to other numbers
+    assert f"Sent: {final[DeliveryState.SENT]}" in reports[0]
+    assert f"Not sent: {final[DeliveryState.PENDING]}" in reports[0]
+    assert final[DeliveryState.SENDING] == 0
+
+
+async def test_one_recipient_reads_in_the_singular(limited: Simulator) -> None:
+    op = await operator(limited)
+    await compose(op, "Hello", "broadcast.button.all", count=1)
+    (started,) = [m for m in op.messages if op.shows(m, "broadcast.started")]
+    assert "to 1 recipient is starting" in started.text
+
+
 async def test_someone_talking_during_a_broadcast_gets_prompt_replies(
     limited: Simulator,
 ) -> None:
