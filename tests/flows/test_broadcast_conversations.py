@@ -414,7 +414,7 @@ async def test_errors_that_may_come_after_delivery_are_unknown_and_never_resent(
     row = await runtime(sim.app).store.read(lambda tx: tx.get_delivery(1, 1005))
     assert row is not None
     assert row.error == "Chat not found"
-    assert "Unknown (in flight at a restart, not resent): 4" in status_message(op).text
+    assert "Unknown (may have arrived, not resent): 4" in status_message(op).text
 
 
 async def test_a_failed_ledger_write_is_retried_and_every_row_ends_terminal(
@@ -456,7 +456,7 @@ async def test_a_timeout_after_sending_is_unknown_and_not_resent(limited: Simula
     counts = await ledger(sim)
     assert (counts[DeliveryState.SENT], counts[DeliveryState.UNKNOWN]) == (1, 1)
     assert [m.text for m in user.messages].count(TEXT) == 1  # delivered once, not resent
-    assert "Unknown (in flight at a restart, not resent): 1" in status_message(op).text
+    assert "Unknown (may have arrived, not resent): 1" in status_message(op).text
 
 
 async def test_a_restart_in_the_middle_continues_without_duplicates(limited: Simulator) -> None:
@@ -484,7 +484,7 @@ async def test_a_restart_in_the_middle_continues_without_duplicates(limited: Sim
     assert len(per_chat) >= counts[DeliveryState.SENT]
     assert (await stored(sim)).status is BroadcastStatus.DONE
     report = status_message(op)
-    assert f"Unknown (in flight at a restart, not resent): {in_flight}" in report.text
+    assert f"Unknown (may have arrived, not resent): {in_flight}" in report.text
     assert f"Sent: {counts[DeliveryState.SENT]}" in report.text
     assert too_many(sim) == []
 
