@@ -189,6 +189,17 @@ PG_MIGRATIONS: list[Migration] = [
         ALTER TABLE processed_updates ADD COLUMN outcome TEXT;
         """,
     ),
+    (
+        "0006_audit_repeats",
+        """
+        -- Repeated entries (refusals) of one actor within one UTC minute share one row and
+        -- count (storage.requests.audit_repeated); `minute` is NULL on every other row.
+        ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE audit ADD COLUMN minute TIMESTAMPTZ;
+        CREATE UNIQUE INDEX audit_repeats ON audit (minute, actor, action, subject, detail)
+            WHERE minute IS NOT NULL;
+        """,
+    ),
 ]
 
 
