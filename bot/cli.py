@@ -100,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             return asyncio.run(maintenance.migrate(settings))
         return maintenance.backup(settings, args.path)
+    if args.command in ("run", "serve") and not settings.migrate_on_start:
+        from bot import maintenance  # the database must be migrated already (exit 2 if not)
+
+        if code := asyncio.run(maintenance.check_migrated(settings)):
+            return code
     if args.command == "serve":
         return _run_telegram(settings, webhook=True)
     if args.command == "run" and settings.telegram_bot_token is not None:

@@ -158,7 +158,12 @@ async def run_console(
     session: _Session | None = None
     try:
         console_settings = settings.model_copy(
-            update={"database": path, "operator_ids": settings.operator_ids | {OPERATOR_ID}}
+            update={
+                "database": path,
+                "operator_ids": settings.operator_ids | {OPERATOR_ID},
+                # a fresh temporary database is always migrated
+                "migrate_on_start": settings.migrate_on_start or temporary is not None,
+            }
         )
         try:
             sim = await start_bot(

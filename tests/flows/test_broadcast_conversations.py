@@ -414,7 +414,7 @@ async def test_errors_that_may_come_after_delivery_are_unknown_and_never_resent(
     row = await runtime(sim.app).store.read(lambda tx: tx.get_delivery(1, 1005))
     assert row is not None
     assert row.error == "Chat not found"
-    assert "Unknown (in flight at a restart, not resent): 4" in status_message(op).text
+    assert "Unknown (may have arrived, not resent): 4" in status_message(op).text
 
 
 async def test_a_failed_ledger_write_is_retried_and_every_row_ends_terminal(
@@ -456,7 +456,7 @@ async def test_a_timeout_after_sending_is_unknown_and_not_resent(limited: Simula
     counts = await ledger(sim)
     assert (counts[DeliveryState.SENT], counts[DeliveryState.UNKNOWN]) == (1, 1)
     assert [m.text for m in user.messages].count(TEXT) == 1  # delivered once, not resent
-    assert "Unknown (in flight at a restart, not resent): 1" in status_message(op).text
+    assert "Unknown (may have arrived, not resent): 1" in status_message(op).text
 
 
 async def test_a_restart_in_the_middle_continues_without_duplicates(limited: Simulator) -> None:
@@ -484,9 +484,29 @@ async def test_a_restart_in_the_middle_continues_without_duplicates(limited: Sim
     assert len(per_chat) >= counts[DeliveryState.SENT]
     assert (await stored(sim)).status is BroadcastStatus.DONE
     report = status_message(op)
-    assert f"Unknown (in flight at a restart, not resent): {in_flight}" in report.text
+    assert f"Unknown (may have arrived, not resent): {in_flight}" in report.text
     assert f"Sent: {counts[DeliveryState.SENT]}" in report.text
     assert too_many(sim) == []
+
+
+async def test_a_planned_stop_lets_the_batch_in_flight_finish(limited: Simulator) -> None:
+    """SIGTERM (the Application's stop, then post_stop): the batch out is recorded before the
+    process ends, so the new process carries on and no row is `unknown`."""
+    sim = limited
+    op = await operator(sim)
+    await seed(sim, 2000, 200)
+    await compose(op, TEXT, "broadcast.button.all", count=201)
+    await sim.advance(seconds=3)
+    before = await ledger(sim)
+    assert before[DeliveryState.SENDING] > 0  # a batch is out when the stop comes
+    await sim.restart(planned=True)
+    assert (await ledger(sim))[DeliveryState.UNKNOWN] == 0  # a crash leaves the batch unknown
+    await run(sim)
+    counts = await ledger(sim)
+    assert counts[DeliveryState.SENT] == 201
+    assert counts[DeliveryState.UNKNOWN] == 0
+    assert max(Counter(c.params["chat_id"] for c in broadcast_calls(sim) if c.ok).values()) == 1
+    assert "Sent: 201" in status_message(op).text
 
 
 async def test_pause_resume_and_cancel(limited: Simulator) -> None:
@@ -527,6 +547,35 @@ async def test_pause_resume_and_cancel(limited: Simulator) -> None:
     assert op.last_callback_answer.show_alert
     assert (await stored(sim)).status is BroadcastStatus.CANCELLED
     assert too_many(sim) == []
+
+
+async def test_a_cancelled_broadcast_reports_its_final_numbers_once(limited: Simulator) -> None:
+    sim = limited
+    op = await operator(sim)
+    await seed(sim, 2000, 200)
+    await compose(op, TEXT, "broadcast.button.all", count=201)
+    await sim.advance(seconds=2.5)
+    assert (await ledger(sim))[DeliveryState.SENDING] > 0  # a batch is out at the tap
+    await op.tap_key("broadcast.button.stop")
+    await run(sim)
+    await sim.advance(seconds=5)
+    final = await ledger(sim)
+    reports = [
+        c.params["text"]
+        for c in sim.world.calls("editMessageText")
+        if c.ok and c.params.get("chat_id") == OPERATOR and "Not sent:" in c.params["text"]
+    ]
+    assert len(reports) == 1, reports  # rendered once, never edited to other numbers
+    assert f"Sent: {final[DeliveryState.SENT]}" in reports[0]
+    assert f"Not sent: {final[DeliveryState.PENDING]}" in reports[0]
+    assert final[DeliveryState.SENDING] == 0
+
+
+async def test_one_recipient_reads_in_the_singular(limited: Simulator) -> None:
+    op = await operator(limited)
+    await compose(op, "Hello", "broadcast.button.all", count=1)
+    (started,) = [m for m in op.messages if op.shows(m, "broadcast.started")]
+    assert "to 1 recipient is starting" in started.text
 
 
 async def test_someone_talking_during_a_broadcast_gets_prompt_replies(

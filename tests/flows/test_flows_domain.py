@@ -124,6 +124,9 @@ class FakeTx:
     def audit(self, entry: AuditEntry) -> None:
         self.audits.append(entry)
 
+    def audit_repeated(self, entry: AuditEntry) -> None:
+        self.audits.append(entry)
+
     def audience_count(self, segment: Segment) -> int:
         return len(self.users)
 

@@ -7,6 +7,8 @@ matched by key, so each test reads the same in both languages.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.app import runtime
 from bot.simulator import Simulator
 from flows.records import RequestStatus, Stage
@@ -53,6 +55,26 @@ async def test_a_non_operator_is_refused_everywhere_and_the_refusal_is_logged(
         (1002, "refused", "/open"),
         (1002, "refused", "/requests"),
         *((1002, "refused", data) for data in forged),
+    ]
+
+
+async def test_refusals_repeated_within_a_minute_are_one_audit_row_with_their_count(
+    sim: Simulator,
+) -> None:
+    """A non-operator flooding /queue: every attempt refused, the audit log stays bounded
+    (one row per minute with the count), and a minute later a new row starts."""
+    mallory = sim.user(1002, "Mallory", language_code="en")
+    for _ in range(50):
+        await mallory.send("/queue")
+        mallory.assert_last("errors.not_operator")
+    first = sim.clock.now()
+    await sim.advance(minutes=1)
+    await mallory.send("/queue")
+    mallory.assert_last("errors.not_operator")
+    rows = [(e.at, e.actor, e.action, e.detail, e.count) for e in await audit(sim)]
+    assert rows == [
+        (first, 1002, "refused", "/queue", 50),
+        (first + timedelta(minutes=1), 1002, "refused", "/queue", 1),
     ]
 
 
