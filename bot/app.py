@@ -24,6 +24,7 @@ from bot.background import Outbox, Sweeper
 from bot.broadcaster import Broadcaster
 from bot.clock import Clock
 from bot.config import Settings
+from bot.exporter import Exporter
 from bot.i18n import Translator, plain
 from bot.inbound import to_inbound
 from bot.pacer import Pacer
@@ -67,6 +68,7 @@ class Runtime:
     outbox: Outbox | None = None
     sweeper: Sweeper | None = None
     broadcaster: Broadcaster | None = None
+    exporter: Exporter | None = None
 
     @property
     def store(self) -> Store:
@@ -212,12 +214,16 @@ def build_application(
         )
         rt.sinks.append(rt.broadcaster.on_event)  # confirm / resume kick it, pause stops it
         rt.broadcaster.start()  # recovers rows left in flight, continues running broadcasts
+        rt.exporter = Exporter(opened, rt.renderer, app.bot)
+        rt.sinks.append(rt.exporter.on_event)  # /export: a CSV built in batches, then sent
 
     async def post_stop(app: AnyApp) -> None:
         if rt.sweeper is not None:
             await rt.sweeper.stop()
         if rt.broadcaster is not None:
             await rt.broadcaster.stop()
+        if rt.exporter is not None:
+            await rt.exporter.wait()
 
     async def post_shutdown(app: AnyApp) -> None:
         if rt.store_ is not None:

@@ -90,11 +90,12 @@ class Context:
         self.update(task=task)
         self.nonce_bump = True
 
-    def refuse_non_operator(self, what: str) -> bool:
-        """True (and refused, logged, audited) unless the sender is an operator."""
+    def refuse_non_operator(self, what: str, subject: str = "") -> bool:
+        """True (and refused, logged, audited; under `subject`, the complaint or request a
+        button named, when there is one) unless the sender is an operator."""
         if self.is_operator:
             return False
-        self.audit("refused", detail=what)
+        self.audit("refused", subject=subject, detail=what)
         self.event("operator.refused", user_id=self.user.user_id, what=what)
         self.reply(Reply("errors.not_operator"))
         return True
