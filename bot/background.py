@@ -29,8 +29,11 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.render import Renderer
+from bot.transport import call
 from flows import after_send
 from flows.context import Rules
+from flows.ports import Tx
+from flows.records import Notification
 from flows.replies import params_from_json
 from flows.sweeper import sweep
 from storage.base import Store
@@ -57,7 +60,10 @@ class Outbox:
     async def _drain(self) -> None:
         while True:
             self._again = False
-            batch = await self.store.read(lambda tx: tx.pending_notifications(50))
+            # claimed for this instance for a lease: another instance skips them
+            batch = await self.store.transact(
+                partial(_claim_notifications, now=self.clock.now(), limit=50)
+            )
             for note, language in batch:
                 if not await self._send(note.id, note.user_id, note.key, note.params, language):
                     return
@@ -70,7 +76,8 @@ class Outbox:
         """Send one notification; False to stop this drain (try again later)."""
         text = self.renderer.text(lang, key, params_from_json(params))
         try:
-            await self.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+            params = {"chat_id": user_id, "text": text, "parse_mode": ParseMode.HTML}
+            await call(self.bot, "sendMessage", params)  # the answer is not read
         except Forbidden:
             now = self.clock.now()
             await self.store.transact(
@@ -136,6 +143,10 @@ class Sweeper:
         if upcoming is None:
             return self.interval
         return min(self.interval, max((upcoming - now).total_seconds(), 0.001))
+
+
+def _claim_notifications(tx: Tx, now: datetime, limit: int) -> list[tuple[Notification, str]]:
+    return tx.claim_notifications(now, limit)
 
 
 def _seconds(value: object) -> float:

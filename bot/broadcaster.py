@@ -52,7 +52,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from telegram import Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
@@ -60,6 +59,7 @@ from telegram.ext import ExtBot
 from bot.clock import Clock
 from bot.pacer import Bulk, Withdrawn
 from bot.render import Renderer
+from bot.transport import call
 from flows import after_send
 from flows.broadcast import status_view
 from flows.context import Rules
@@ -317,7 +317,7 @@ class Broadcaster:
         ticket = Bulk(still_wanted=partial(self._wanted, b.id))
         for attempt in range(1, self.max_attempts + 1):
             try:
-                message = await self._send(b, user_id, ticket)
+                message_id = await self._send(b, user_id, ticket)
             except (Withdrawn, RetryAfter):
                 return user_id, None, None, ""
             except Forbidden as error:
@@ -333,16 +333,18 @@ class Broadcaster:
                 log.info("broadcast %s to %s: %s; retrying", b.id, user_id, error.message)
                 await self.clock.sleep(self.retry_seconds * attempt)
                 continue
-            return user_id, DeliveryState.SENT, message.message_id, ""
+            return user_id, DeliveryState.SENT, message_id, ""
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send(self, b: Broadcast, user_id: int, ticket: Bulk) -> Message:
-        """The operator's text as typed: plain text, no parse mode (see flows.broadcast)."""
+    async def _send(self, b: Broadcast, user_id: int, ticket: Bulk) -> int:
+        """The operator's text as typed: plain text, no parse mode (see flows.broadcast).
+        Returns the message id (all that is read of Telegram's answer: bot/transport.py)."""
         if b.photo_file_id:
-            return await self.bot.send_photo(
-                user_id, b.photo_file_id, caption=b.text or None, rate_limit_args=ticket
-            )
-        return await self.bot.send_message(user_id, b.text, rate_limit_args=ticket)
+            params = {"chat_id": user_id, "photo": b.photo_file_id, "caption": b.text or None}
+            sent = await call(self.bot, "sendPhoto", params, ticket)
+        else:
+            sent = await call(self.bot, "sendMessage", {"chat_id": user_id, "text": b.text}, ticket)
+        return int(sent["message_id"])
 
     # -- the operator's status message ---------------------------------------------------
 
@@ -364,22 +366,18 @@ class Broadcaster:
         language = operator.language if operator else self.rules.default_language
         text = self.renderer.text(language, reply.key, reply.params)
         markup = self.renderer.keyboard(reply.buttons, language, 0)
+        html = {"parse_mode": ParseMode.HTML, "reply_markup": markup}
         try:
             if b.progress_message_id is None:
-                sent = await self.bot.send_message(
-                    b.operator_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
+                params = {"chat_id": b.operator_id, "text": text, **html}
+                sent = await call(self.bot, "sendMessage", params)
+                message_id = int(sent["message_id"])
                 await self.store.transact(
-                    lambda tx: tx.set_progress_message(broadcast_id, sent.message_id)
+                    lambda tx: tx.set_progress_message(broadcast_id, message_id)
                 )
             else:
-                await self.bot.edit_message_text(
-                    text,
-                    chat_id=b.operator_id,
-                    message_id=b.progress_message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
+                where = {"chat_id": b.operator_id, "message_id": b.progress_message_id}
+                await call(self.bot, "editMessageText", {**where, "text": text, **html})
         except BadRequest as error:
             if "not modified" not in error.message.lower():
                 log.warning("broadcast %s: status message: %s", broadcast_id, error.message)

@@ -42,8 +42,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="draw what a test run walked (FILE from `pytest --desk-coverage=FILE`)",
     )
-    bench = sub.add_parser("bench", help="updates per second against reference arms")
-    bench.add_argument("--users", type=int, default=200, help="conversations per arm")
+    bench = sub.add_parser("bench", help="the desk against reference PTB bots, interleaved")
+    bench.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
+    bench.add_argument("--users", type=int, default=40, help="conversations per arm and round")
+    bench.add_argument("--concurrency", type=int, default=1, help="users in flight")
     catalog = sub.add_parser("catalog", help="rules catalog tools")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     check = catalog_sub.add_parser("check", help="validate a catalog file")
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from bot import bench
 
-        return bench.main(args.users)
+        return bench.main(args.rounds, args.users, args.concurrency)
     if args.command == "catalog":
         try:
             catalog = load_catalog(args.file)
@@ -121,6 +123,7 @@ def _run_telegram(settings: Settings, *, webhook: bool = False) -> int:
     from storage.writer_lock import DatabaseInUse
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every poll (with the token)
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per callback per update
     try:
         if webhook:
             return serve(settings)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.language import SUPPORTED
 from storage.factory import database_setting
@@ -39,7 +41,7 @@ class Settings(BaseSettings):
     catalog: Path | None = Field(
         default=None, validation_alias=AliasChoices("COMPLAINT_DESK_CATALOG", "catalog")
     )
-    operator_ids: frozenset[int] = frozenset()
+    operator_ids: Annotated[frozenset[int], NoDecode] = frozenset()  # "1,2" (not JSON)
     default_language: str = "zh-CN"
     log_level: str = "INFO"
     # The longest the deadline sweeper sleeps. It wakes exactly at the next stored deadline anyway;
@@ -60,7 +62,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=0, le=65535)
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
-    allowed_updates: tuple[str, ...] = ("message", "callback_query")
+    allowed_updates: Annotated[tuple[str, ...], NoDecode] = ("message", "callback_query")
     # Polling (`complaint-desk run`): the long poll's length in seconds.
     poll_timeout: int = Field(default=30, ge=0, le=50)
 
@@ -81,7 +83,9 @@ class Settings(BaseSettings):
     @field_validator("allowed_updates", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
-        if isinstance(value, str) and not value.lstrip().startswith("["):
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            return tuple(json.loads(value))
+        if isinstance(value, str):
             return tuple(part for part in value.replace(" ", "").split(",") if part)
         return value
 

@@ -15,8 +15,9 @@ language being rendered. Numbers are passed through unchanged so format specs su
 `{count:d}` keep working.
 
 Plural forms (gettext's `msgid_plural` / `msgstr[N]`, read by babel): the form is chosen by the
-parameter `n` with the file's `Plural-Forms` header (en: `nplurals=2; plural=(n != 1);`, zh-CN:
-`nplurals=1; plural=0;`), so "1 photo" / "2 photos" and "1 张照片" / "2 张照片" are one key.
+parameter `n` (else `count`) with the file's `Plural-Forms` header (en: `nplurals=2;
+plural=(n != 1);`, zh-CN: `nplurals=1; plural=0;`), so "1 photo" / "2 photos" and "1 张图片" /
+"2 张图片" are one key.
 
 `pattern()` / `matches()` recognise a bot message by its key. Telegram delivers a message's text
 to clients (and to our tests and the simulator) WITHOUT the HTML tags and with entities decoded,
@@ -208,8 +209,8 @@ class Translator:
 
     def text(self, language: str, key: str, **params: object) -> str:
         """Render `key` in `language`: Telegram HTML, every parameter value HTML-escaped.
-        A message with plural forms takes the form for the parameter `n`."""
-        template = self.template(language, key, params.get("n"))
+        A message with plural forms takes the form for the parameter `n` (else `count`)."""
+        template = self.template(language, key, params.get("n", params.get("count")))
         values = {name: self._value(language, value) for name, value in params.items()}
         try:
             return template.format_map(values)
@@ -253,10 +254,18 @@ class Translator:
         self._patterns[(language, key, form)] = compiled
         return compiled
 
+    def fullmatch(self, language: str, key: str, text: str) -> re.Match[str] | None:
+        """`text` (as Telegram delivers it, without tags) matched against every form of `key`:
+        the match of the first form that renders it, with its parameters as named groups."""
+        for form in range(len(self.forms(language, key))):
+            found = self.pattern(language, key, form).fullmatch(text)
+            if found is not None:
+                return found
+        return None
+
     def matches(self, language: str, key: str, text: str) -> bool:
         """Whether `text` (as Telegram delivers it, without tags) is a rendering of `key`."""
-        forms = range(len(self.forms(language, key)))
-        return any(self.pattern(language, key, f).fullmatch(text) is not None for f in forms)
+        return self.fullmatch(language, key, text) is not None
 
     def missing(self) -> dict[str, set[str]]:
         """Language -> keys some other language has but this one lacks (only non-empty sets)."""

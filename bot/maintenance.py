@@ -14,27 +14,29 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
-from storage.sqlite import SqliteStore
+from storage.factory import is_postgres, open_store
 from storage.writer_lock import DatabaseInUse
 
 
 async def migrate(settings: Settings) -> int:
     try:
-        store = await SqliteStore.open(
-            settings.database, default_language=settings.default_language
-        )
+        store = await open_store(settings.database, default_language=settings.default_language)
     except DatabaseInUse as exc:
         print(f"complaint-desk migrate: {exc}", file=sys.stderr)
         return 1
     try:
-        applied = store.migrations_applied
+        applied: list[str] = getattr(store, "migrations_applied", [])
     finally:
         await store.close()
-    print(f"{settings.database}: " + (", ".join(applied) if applied else "up to date"))
+    where = "PostgreSQL" if is_postgres(settings.database) else settings.database
+    print(f"{where}: " + (", ".join(applied) if applied else "up to date"))
     return 0
 
 
 def backup(settings: Settings, target: Path) -> int:
+    if is_postgres(settings.database):
+        print("complaint-desk backup: for PostgreSQL use pg_dump (see the README)", file=sys.stderr)
+        return 2
     source = Path(settings.database)
     if not source.is_file():
         print(f"complaint-desk backup: no database at {source}", file=sys.stderr)

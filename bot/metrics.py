@@ -98,7 +98,7 @@ def snapshot(tx: Tx, now: datetime) -> dict[str, float]:
 
 def store_counts(store: Any) -> dict[str, float]:
     counts = {"db_round_trips": float(store.round_trips)}
-    conflicts = getattr(store, "conflict_retries", None)
+    conflicts = getattr(store, "conflicts_retried", None)
     if isinstance(conflicts, int):
         counts["version_conflict_retries"] = float(conflicts)
     return counts

@@ -24,8 +24,12 @@ The model (Telegram: about 30 messages a second overall, about 1 a second per ch
   paused or cancelled, or the process be stopping while it waited); if not, `Withdrawn` is
   raised and nothing is sent.
 
-Memory stays flat: the overall log holds at most one second of calls, the per-chat map is
-pruned of chats not written to in the last second.
+Memory stays flat whatever the clock does (a frozen fake clock included): the overall log
+keeps only the newest `ceil(rate)` calls (all the window rule ever reads), and the per-chat map
+keeps chats in the order of their last send, dropping from the oldest end those whose spacing
+has passed, and beyond `_CHATS` entries the oldest anyway (at 30 messages a second, 2,048 chats
+cannot all have been written to within the last second in real time). Each send costs O(1)
+amortized; nothing is ever rebuilt.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ log = logging.getLogger("complaint_desk.pacer")
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _SECOND = 1_000_000
-_PRUNE_AT = 2048  # per-chat entries kept before stale ones are dropped
+_CHATS = 2048  # per-chat entries kept at most
 
 
 def _always() -> bool:
@@ -97,11 +101,11 @@ class Pacer(BaseRateLimiter[Bulk]):
         self._per_window = math.ceil(rate)  # counted calls allowed in any 1 s window
         self._interval = max(1, round(_SECOND / rate))  # between two bulk calls
         self._per_chat = round(per_chat_seconds * _SECOND)
-        self._log: deque[int] = deque()  # counted calls in the last second (µs)
-        self._last_send: dict[int | str, int] = {}  # chat -> its last message send (µs)
+        # The newest counted calls (µs): the window rule reads the `_per_window`-th newest.
+        self._log: deque[int] = deque(maxlen=self._per_window)
+        self._last_send: dict[int | str, int] = {}  # chat -> last message send (µs), oldest first
         self._next_slot = 0
         self._pause_until = 0
-        self.waits = 0  # bulk calls that had to wait (for tests and logs)
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -117,25 +121,29 @@ class Pacer(BaseRateLimiter[Bulk]):
     async def _sleep_until(self, when: int) -> None:
         delay = when - self._now()
         if delay > 0:
-            self.waits += 1
             await self.clock.sleep(delay / _SECOND)
 
     # -- bookkeeping ---------------------------------------------------------------------
 
-    def _trim(self, now: int) -> None:
-        while self._log and self._log[0] < now - _SECOND:
-            self._log.popleft()
-
     def _record(self, now: int, chat: int | str | None, endpoint: str) -> None:
         if chat is None:
             return
-        self._trim(now)
         self._log.append(now)
         if is_message_send(endpoint):
-            self._last_send[chat] = now
-            if len(self._last_send) > _PRUNE_AT:
-                stale = now - self._per_chat
-                self._last_send = {c: t for c, t in self._last_send.items() if t >= stale}
+            sends = self._last_send
+            sends.pop(chat, None)  # re-inserted last: the dict stays ordered by last send
+            sends[chat] = now
+            stale = now - self._per_chat
+            while True:  # each entry is dropped once: O(1) amortized per send
+                oldest = next(iter(sends))
+                if len(sends) <= _CHATS and sends[oldest] >= stale:
+                    break
+                del sends[oldest]
+
+    @property
+    def footprint(self) -> tuple[int, int]:
+        """(calls in the overall log, chats in the per-chat map): what the pacer holds."""
+        return len(self._log), len(self._last_send)
 
     def _pause(self, error: RetryAfter) -> None:
         until = self._now() + round(retry_seconds(error) * _SECOND)
@@ -148,7 +156,6 @@ class Pacer(BaseRateLimiter[Bulk]):
         at = max(now, self._pause_until)
         if chat is not None and chat in self._last_send:
             at = max(at, self._last_send[chat] + self._per_chat)
-        self._trim(now)
         recent = [t for t in self._log if t >= at - _SECOND]
         if len(recent) >= self._per_window:  # wait until enough of them leave the window
             at = max(at, recent[len(recent) - self._per_window] + _SECOND + 1)

@@ -11,24 +11,18 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from telegram import (
-    Bot,
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputMediaDocument,
-    InputMediaPhoto,
-    InputMediaVideo,
-)
+from telegram import Bot, CallbackQuery, InputMediaDocument, InputMediaPhoto, InputMediaVideo
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.clock import Clock, SystemClock
 from bot.i18n import Markup, Translator, plain
 from bot.sending import Persist
+from bot.transport import Keyboard, call, inline_keyboard
 from flows import callback
 from flows.replies import Attachment, Button, Lines, Outcome, Ref, Reply
 
+_SEND = {"photo": "sendPhoto", "video": "sendVideo", "document": "sendDocument"}
 _MEDIA = {"photo": InputMediaPhoto, "video": InputMediaVideo, "document": InputMediaDocument}
 
 log = logging.getLogger("complaint_desk.render")
@@ -57,20 +51,11 @@ class Renderer:
 
     def keyboard(
         self, rows: tuple[tuple[Button, ...], ...], language: str, nonce: int
-    ) -> InlineKeyboardMarkup | None:
-        if not rows:
-            return None
-        return InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        plain(self.text(language, b.key, b.params)),
-                        callback_data=callback.encode(b, nonce),
-                    )
-                    for b in row
-                ]
-                for row in rows
-            ]
+    ) -> Keyboard | None:
+        """The inline keyboard's payload (no PTB objects: the payload is all that is sent)."""
+        return inline_keyboard(
+            [(plain(self.text(language, b.key, b.params)), callback.encode(b, nonce)) for b in row]
+            for row in rows
         )
 
     async def reply(
@@ -85,12 +70,12 @@ class Renderer:
         lang = outcome.language
         if outcome.duplicate:  # handled before: its replies went out then; only stop a spinner
             if query is not None:
-                await self._answer(query, None, False)
+                await self._answer(bot, query, None, False)
             return
         if query is not None:
             notice = outcome.notice
             text = plain(self.text(lang, notice.key, notice.params)) if notice else None
-            await self._answer(query, text, bool(notice and notice.alert))
+            await self._answer(bot, query, text, bool(notice and notice.alert))
         edited = False
         failed: Exception | None = None
         for batch in _albums(outcome.replies):
@@ -106,18 +91,20 @@ class Renderer:
                 failed = failed or error
         if query is not None and outcome.replies and not edited and query.message is not None:
             # The tapped prompt is answered: drop its buttons so the chat reads cleanly.
+            remove = {"chat_id": chat_id, "message_id": query.message.message_id}
             await self.persist(
-                lambda: _ignore_unmodified(query.edit_message_reply_markup(reply_markup=None)),
+                lambda: _ignore_unmodified(call(bot, "editMessageReplyMarkup", remove)),
                 "drop buttons",
             )
         if failed is not None:
             raise failed
 
-    async def _answer(self, query: CallbackQuery, text: str | None, alert: bool) -> None:
+    async def _answer(self, bot: Bot, query: CallbackQuery, text: str | None, alert: bool) -> None:
         # A retry after an answer that did arrive gets "query is too old": it is answered.
+        params = {"callback_query_id": query.id, "text": text, "show_alert": alert}
         await self.persist(
             lambda: _ignore_bad_request(
-                query.answer(text=text, show_alert=alert), "query is too old"
+                call(bot, "answerCallbackQuery", params), "query is too old"
             ),
             "answerCallbackQuery",
         )
@@ -127,31 +114,26 @@ class Renderer:
     ) -> bool:
         text = self.text(outcome.language, reply.key, reply.params)
         markup = self.keyboard(reply.buttons, outcome.language, outcome.nonce)
+        html = {"parse_mode": ParseMode.HTML, "reply_markup": markup}
         if reply.edit and query is not None and query.message is not None:
+            where = {"chat_id": chat_id, "message_id": query.message.message_id}
+            edit = {**where, "text": text, **html}
             await self.persist(
-                lambda: _ignore_unmodified(
-                    query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-                ),
-                "editMessageText",
+                lambda: _ignore_unmodified(call(bot, "editMessageText", edit)), "editMessageText"
             )
             return True
         file = reply.file or (Attachment("photo", reply.photo) if reply.photo else None)
         if file is not None:
-            options: dict[str, Any] = {"caption": text or None, "parse_mode": ParseMode.HTML}
-            options["reply_markup"] = markup
-            if file.kind == "photo":
-                call = partial(bot.send_photo, chat_id, file.file_id, **options)
-            elif file.kind == "video":
-                call = partial(bot.send_video, chat_id, file.file_id, **options)
-            else:
-                call = partial(bot.send_document, chat_id, file.file_id, **options)
-            await self.persist(call, file.kind)
+            params = {"chat_id": chat_id, file.kind: file.file_id, "caption": text or None, **html}
+            await self.persist(partial(call, bot, _SEND[file.kind], params), file.kind)
             return False
-        send = partial(bot.send_message, chat_id, text, reply_markup=markup)
-        await self.persist(partial(send, parse_mode=ParseMode.HTML), "sendMessage")
+        message = {"chat_id": chat_id, "text": text, **html}
+        await self.persist(partial(call, bot, "sendMessage", message), "sendMessage")
         return False
 
     async def _album(self, bot: Bot, chat_id: int, replies: list[Reply], language: str) -> None:
+        # PTB's InputMedia objects here: Bot._post prepares a `media` list of them (parse mode
+        # defaults), so this one call keeps them; its answer is still not parsed.
         media = [
             _MEDIA[r.file.kind](
                 r.file.file_id,
@@ -161,7 +143,8 @@ class Renderer:
             for r in replies
             if r.file is not None
         ]
-        await self.persist(partial(bot.send_media_group, chat_id, media), "sendMediaGroup")
+        params = {"chat_id": chat_id, "media": media}
+        await self.persist(partial(call, bot, "sendMediaGroup", params), "sendMediaGroup")
 
 
 def _albums(replies: list[Reply]) -> list[list[Reply]]:
@@ -175,14 +158,14 @@ def _albums(replies: list[Reply]) -> list[list[Reply]]:
     return out
 
 
-async def _ignore_unmodified(call: Any) -> None:
-    await _ignore_bad_request(call, "not modified")
+async def _ignore_unmodified(request: Any) -> None:
+    await _ignore_bad_request(request, "not modified")
 
 
-async def _ignore_bad_request(call: Any, reason: str) -> None:
+async def _ignore_bad_request(request: Any, reason: str) -> None:
     """Await a Bot API call, treating one expected BadRequest as success."""
     try:
-        await call
+        await request
     except BadRequest as exc:
         if reason not in exc.message.lower():
             raise

@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
+import psycopg
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -42,7 +43,9 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.ingress import feed, running
 from bot.metrics import CONTENT_TYPE, METRICS, snapshot, store_counts
+from storage.factory import is_postgres
 from storage.migrations import MIGRATIONS, applied_migrations
+from storage.pg_migrations import PG_MIGRATIONS
 
 log = logging.getLogger("complaint_desk.serve")
 
@@ -104,15 +107,21 @@ class Webhook:
         return found
 
     def _schema_check(self) -> None:
-        """A fresh read-only connection: the file is there, a database, fully migrated."""
-        path = self.settings.database
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=CHECK_SECONDS)
-        try:
-            missing = {n for n, _ in MIGRATIONS} - set(applied_migrations(conn))
-        finally:
-            conn.close()
-        if missing:
-            raise RuntimeError(f"migrations not applied: {', '.join(sorted(missing))}")
+        """A fresh connection: the database is there and every migration is applied."""
+        database = self.settings.database
+        if is_postgres(database):
+            with psycopg.connect(str(database), connect_timeout=int(CHECK_SECONDS)) as pg:
+                applied = {str(row[0]) for row in pg.execute("SELECT name FROM migrations")}
+            known = {name for name, _ in PG_MIGRATIONS}
+        else:
+            conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=CHECK_SECONDS)
+            try:
+                applied = set(applied_migrations(conn))
+            finally:
+                conn.close()
+            known = {name for name, _ in MIGRATIONS}
+        if known - applied:
+            raise RuntimeError(f"migrations not applied: {', '.join(sorted(known - applied))}")
 
     async def metrics(self, request: Request) -> Response:
         rt = runtime(self.app)

@@ -21,6 +21,7 @@ from flows.context import Context
 from flows.conversation import FlowModel, Trigger, ask
 from flows.events import Event, Forward, Media, MediaKind, Text, Unsupported
 from flows.language import SUPPORTED
+from flows.machines import shared_machine
 from flows.records import Broadcast, Segment, SegmentKind
 from flows.replies import Button, Ref, Reply
 from flows.task import (
@@ -31,7 +32,6 @@ from flows.task import (
     invalid_choice,
     submit,
     task_flow,
-    task_machine,
 )
 
 NAME = "broadcast"
@@ -149,7 +149,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     *every_task_takes(ComposeState),
 ]  # fmt: skip
 
-MACHINE = task_machine(ComposeState, TRANSITIONS)
+MACHINE = shared_machine(ComposeState, TRANSITIONS)
 
 
 def audience(catalog: Catalog, segment: Segment) -> Ref:

@@ -70,10 +70,10 @@ class FlowModel:
 
 
 def _nothing(ctx: Context, model: FlowModel) -> None:
-    """No facts to look up / nothing to do."""
+    """Submitting has no effect beyond the machine's own."""
 
 
-def _no_facts(ctx: Context, model: FlowModel, trigger: str, kwargs: dict[str, Any]) -> None:
+def no_facts(ctx: Context, model: FlowModel, trigger: str, kwargs: dict[str, Any]) -> None:
     """This flow's guards need nothing from the database."""
 
 
@@ -91,7 +91,7 @@ class Flow:
     question: Callable[[Context, FlowModel], list[Reply]]  # one message, or several (a preview)
     not_taken: Callable[[Context, FlowModel, Event], None]  # a text or file the state refuses
     where: Callable[[FlowModel], Ref]  # the state as words, for "this step takes..."
-    facts: Callable[[Context, FlowModel, str, dict[str, Any]], None] = _no_facts
+    facts: Callable[[Context, FlowModel, str, dict[str, Any]], None] = no_facts
     on_submit: Callable[[Context, FlowModel], None] = _nothing
     end: Callable[[Context], None] = lambda ctx: None  # `done`: the conversation is over
     admit: Callable[[Context], bool] = lambda ctx: True  # False: dropped (and it said why)
@@ -104,7 +104,8 @@ class Flow:
 
 def drive(ctx: Context, flow: Flow, event: Event) -> None:
     """Run one event through the open conversation."""
-    if event != Command("cancel") and not flow.admit(ctx):
+    cancelling = isinstance(event, Command) and event.name == "cancel"  # always possible
+    if not cancelling and not flow.admit(ctx):
         flow.end(ctx)
         return
     model = flow.load(ctx)

@@ -112,10 +112,10 @@ def show(
         replies.append(Reply(caption.key, caption.params, file=attachment, album=album))
         if item.kind is EvidenceKind.FORWARD:
             open_kind = ""  # a forward with its text stands on its own
-    replies.append(Reply("exhibit.end", {"total": total}, ((back,),)))
+    replies.append(Reply("exhibit.end", {"count": total}, ((back,),)))
     return replies
 
 
 def evidence(number: str, items: Sequence[EvidenceItem], back: Button) -> list[Reply]:
-    heading = Reply("exhibit.evidence", {"number": number, "total": len(items)})
+    heading = Reply("exhibit.evidence", {"number": number, "count": len(items)})
     return show([(item, None) for item in items], heading, back)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from transitions import EventData, Machine
+from transitions import EventData
 
 from flows.complaints import target_key
 from flows.evidence import kinds_list, too_big
 from flows.explain import type_rule
 from flows.filing_model import DRAFTING, FilingModel, FilingState
+from flows.machines import shared_machine
 from flows.records import ComplaintRecord, Draft, EvidenceItem, EvidenceKind
 from flows.replies import Button, DomainEvent, Notice, Ref, Reply
 
@@ -158,7 +159,7 @@ def undo_evidence(ev: EventData) -> None:
 
 def evidence_missing(ev: EventData) -> None:
     m = _m(ev)
-    m.replies.append(Notice("filing.evidence_not_enough", {"min": m.ctype.evidence.min_count}))
+    m.replies.append(Notice("filing.evidence_not_enough", {"n": m.ctype.evidence.min_count}))
 
 
 def set_description(ev: EventData) -> None:
@@ -303,14 +304,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "cancel", "source": IDLE, "dest": None, "after": nothing_to_cancel},
 ]  # fmt: skip
 
-MACHINE = Machine(
-    model=None,
-    states=FilingState,
-    initial=None,
-    transitions=TRANSITIONS,
-    auto_transitions=False,
-    send_event=True,
-)
+MACHINE = shared_machine(FilingState, TRANSITIONS)
 
 # Triggers that a button may fire; anything else in callback data is forged.
 BUTTONS = frozenset(

@@ -17,9 +17,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from transitions import EventData, Machine
+from transitions import EventData
 
 from flows.catalog import ComplaintType, Limits
+from flows.machines import shared_machine
 from flows.policy import revocation_window_end
 from flows.records import ComplaintRecord, Stage, TimelineEntry
 
@@ -158,14 +159,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "remind", "source": REVOCABLE_STAGES, "dest": None, "conditions": reminder_due, "after": reminder_sent},
 ]  # fmt: skip
 
-MACHINE = Machine(
-    model=None,
-    states=Stage,
-    initial=None,
-    transitions=TRANSITIONS,
-    auto_transitions=False,
-    send_event=True,
-)
+MACHINE = shared_machine(Stage, TRANSITIONS)
 
 # The triggers an operator moves a complaint with (buttons), in the order they are shown.
 OPERATOR_TRIGGERS = ("pick_up", "accept", "investigate", "give_result")

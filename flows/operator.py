@@ -178,7 +178,7 @@ def _show_materials(ctx: Context, request: RevocationRequest) -> None:
     items = [(item, Ref(key)) for item, key in request_materials(ctx, request)]
     heading = Reply(
         "exhibit.materials",
-        {"number": request.number, "complaint": request.complaint_number, "total": len(items)},
+        {"number": request.number, "complaint": request.complaint_number, "count": len(items)},
     )
     for reply in exhibits.show(items, heading, back):
         ctx.reply(reply)

@@ -21,10 +21,11 @@ from flows.complaints import add_to_timeline, save
 from flows.context import Context
 from flows.conversation import FlowModel, Trigger
 from flows.events import Event, Text
+from flows.machines import shared_machine
 from flows.operator_cards import cannot_revoke, card, record, request_card
 from flows.records import ComplaintRecord, RequestStatus, TimelineEntry
 from flows.replies import Button, Ref, Reply
-from flows.task import BACK, CANCEL, TaskData, every_task_takes, submit, task_flow, task_machine
+from flows.task import BACK, CANCEL, TaskData, every_task_takes, submit, task_flow
 
 NAME = "operator"
 LIMITS = {"result": 1000, "decision": 500}
@@ -98,7 +99,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     *every_task_takes(TypingState),
 ]  # fmt: skip
 
-MACHINE = task_machine(TypingState, TRANSITIONS)
+MACHINE = shared_machine(TypingState, TRANSITIONS)
 
 _SEND = Button("operator.button.send", "send")
 

@@ -174,6 +174,12 @@ class Outbox(Protocol):
         """The oldest unsent notifications, each with the recipient's current language."""
         ...
 
+    def claim_notifications(self, now: datetime, limit: int = 50) -> list[tuple[Notification, str]]:
+        """Like `pending_notifications`, but claimed for this instance for a lease: rows
+        another instance holds under an unexpired lease are skipped (never waited for); this
+        instance's own and expired claims are taken (again)."""
+        ...
+
     def mark_sent(self, ids: list[int], now: datetime) -> None:
         """Record notifications as delivered (or given up on): they are never sent again."""
         ...
@@ -226,7 +232,8 @@ class Ledger(Protocol):
 
     def claim_deliveries(self, broadcast_id: int, limit: int, now: datetime) -> list[int]:
         """Up to `limit` pending recipients, lowest user id first, moved to `sending`
-        (attempts + 1): the sender now owns them."""
+        (attempts + 1) and leased to this instance: the sender now owns them. Rows another
+        instance is claiming at the same moment are skipped, not waited for."""
         ...
 
     def finish_delivery(
@@ -247,8 +254,9 @@ class Ledger(Protocol):
         ...
 
     def recover_in_flight(self, now: datetime) -> int:
-        """At start-up: every row left `sending` by a process that died becomes `unknown`
-        (it may or may not have been delivered; it is never resent). How many."""
+        """Rows left `sending` whose owner's lease expired by `now` (their owner died or
+        stalled) become `unknown`: they may or may not have been delivered and are never
+        resent. A live instance's rows in flight are left alone. How many."""
         ...
 
     def delivery_counts(self, broadcast_id: int) -> dict[DeliveryState, int]:

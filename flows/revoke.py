@@ -19,6 +19,7 @@ from flows.context import Context
 from flows.conversation import FlowModel, Trigger, ask
 from flows.events import Event, Forward, Media, Text
 from flows.evidence import evidence_item
+from flows.machines import shared_machine
 from flows.policy import Channel
 from flows.records import (
     AccountKind,
@@ -39,7 +40,6 @@ from flows.task import (
     invalid_choice,
     submit,
     task_flow,
-    task_machine,
 )
 
 NAME = "revoke"
@@ -186,7 +186,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     *every_task_takes(RequestState),
 ]  # fmt: skip
 
-MACHINE = task_machine(RequestState, TRANSITIONS)
+MACHINE = shared_machine(RequestState, TRANSITIONS)
 
 
 def question(ctx: Context, model: FlowModel) -> list[Reply]:
@@ -256,7 +256,9 @@ def _facts(ctx: Context, model: FlowModel, trigger: str, kwargs: dict[str, Any])
 
 
 def _not_taken(ctx: Context, model: FlowModel, event: Event) -> None:
-    ctx.reply(Reply("revoke.use_buttons_or_file"))
+    """Say what the step takes: a material as a file at the material step, else a button."""
+    taking_files = model.state is RequestState.MATERIAL
+    ctx.reply(Reply("revoke.send_material" if taking_files else "errors.use_buttons"))
     ask(ctx, FLOW, model)
 
 

@@ -36,7 +36,6 @@ def settings_menu(user: UserRecord, *, edit: bool = False) -> Reply:
 
 def on_tap(ctx: Context, tap: Tap) -> None:
     """Menu and settings buttons: stateless, so an old one still does exactly what it says."""
-    ctx.notice("menu.ok")
     if tap.action == "language" and not tap.arg:
         ctx.reply(language_menu())
     elif tap.action == "language" and tap.arg in SUPPORTED:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from transitions import EventData, Machine
 
 from flows.context import Context
-from flows.conversation import Flow, FlowModel, Trigger, ask
+from flows.conversation import Flow, FlowModel, Trigger, ask, no_facts
 from flows.events import Event
 from flows.records import EvidenceItem, Task
 from flows.replies import Button, Notice, Ref, Reply
@@ -73,18 +73,6 @@ def every_task_takes(states: type[Enum]) -> list[dict[str, Any]]:
     ]
 
 
-def task_machine(states: type[Enum], transitions: list[dict[str, Any]]) -> Machine:
-    """A task's shared machine: model-less, no automatic transitions, callbacks get EventData."""
-    return Machine(
-        model=None,
-        states=states,
-        initial=None,
-        transitions=transitions,
-        auto_transitions=False,
-        send_event=True,
-    )
-
-
 def _admit_all(ctx: Context) -> bool:
     return True
 
@@ -100,7 +88,7 @@ def task_flow(
     question: Callable[[Context, FlowModel], list[Reply]],
     not_taken: Callable[[Context, FlowModel, Event], None],
     on_submit: Callable[[Context, FlowModel], None],
-    facts: Callable[[Context, FlowModel, str, dict[str, Any]], None] | None = None,
+    facts: Callable[[Context, FlowModel, str, dict[str, Any]], None] = no_facts,
     admit: Callable[[Context], bool] = _admit_all,
 ) -> Flow:
     """The `Flow` of a task kept in `UserRecord.task` with its data as a `data` model."""
@@ -119,7 +107,6 @@ def task_flow(
         ctx.set_task(_record(name, model.state, model.data))
         return True
 
-    extra = {"facts": facts} if facts is not None else {}
     return Flow(
         name=name,
         machine=machine,
@@ -134,7 +121,7 @@ def task_flow(
         on_submit=on_submit,
         end=lambda ctx: ctx.set_task(None),
         admit=admit,
-        **extra,
+        facts=facts,
     )
 
 

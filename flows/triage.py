@@ -102,7 +102,7 @@ def queue_view(ctx: Context, wanted: str, page: int = 0, *, edit: bool = False) 
     rows.append(
         (_b("operator.button.filters", "filters"), _b("operator.button.requests", "requests"))
     )
-    params = {"filter": _filter_name(ctx, wanted), "total": total, "page": page + 1, "pages": pages}
+    params = {"filter": _filter_name(ctx, wanted), "count": total, "page": page + 1, "pages": pages}
     key = "operator.queue" if items else "operator.queue_empty"
     return Reply(key, params, tuple(rows), edit=edit)
 

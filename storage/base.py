@@ -7,8 +7,12 @@ costs exactly one thread hop (`round_trips` counts them; tests hold it to one pe
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from flows.ports import Tx, VersionConflict
@@ -31,6 +35,11 @@ class Store(Protocol):
         ...
 
     @property
+    def database(self) -> str | Path:
+        """What it was opened on (a SQLite file or a PostgreSQL DSN)."""
+        ...
+
+    @property
     def round_trips(self) -> int:
         """Hops to the database thread made by `transact` and `read` so far."""
         ...
@@ -38,6 +47,12 @@ class Store(Protocol):
     async def close(self) -> None:
         """Release the database; idempotent."""
         ...
+
+
+def instance_id() -> str:
+    """A name for one open store (this host, this process, a random tail): the owner its
+    claims on outbox and ledger rows carry."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 def require_aware(value: datetime, what: str) -> datetime:

@@ -6,7 +6,8 @@
   nobody is on a broadcast's ledger twice;
 - the sender claims rows in small batches (pending -> sending), records each outcome, and
   puts a row back to pending after a 429;
-- at start-up, rows a dead process left `sending` become `unknown` (never resent).
+- rows left `sending` by an owner whose lease expired (it died) become `unknown` (never
+  resent); several instances claim disjoint rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from flows.records import (
     SegmentKind,
 )
 from storage.rows import BROADCASTS, DELIVERIES, marks
-from storage.sqlbase import SqlBase
+from storage.sqlbase import DELIVERY_LEASE, SqlBase
 
 _OPEN_STAGES = tuple(sorted(stage.value for stage in OPEN_STAGES))
 _FINISHED = (BroadcastStatus.DONE, BroadcastStatus.CANCELLED)
@@ -135,15 +136,16 @@ class LedgerSql(SqlBase):
             int(row["user_id"])
             for row in self._run(
                 "SELECT user_id FROM deliveries WHERE broadcast_id = ? AND state = 'pending' "
-                "ORDER BY user_id LIMIT ?",
+                f"ORDER BY user_id LIMIT ?{self.SKIP_LOCKED}",
                 (broadcast_id, limit),
             )
         ]
         if ids:
             self._run(
                 "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, "
-                f"updated_at = ? WHERE broadcast_id = ? AND user_id IN ({marks(len(ids))})",
-                (now, broadcast_id, *ids),
+                "owner = ?, lease_until = ?, updated_at = ? "
+                f"WHERE broadcast_id = ? AND user_id IN ({marks(len(ids))})",
+                (self._owner, now + DELIVERY_LEASE, now, broadcast_id, *ids),
             )
         return ids
 
@@ -166,7 +168,7 @@ class LedgerSql(SqlBase):
     def release_delivery(self, broadcast_id: int, user_id: int, now: datetime) -> None:
         self._check_writable("release_delivery")
         self._run(
-            "UPDATE deliveries SET state = 'pending', "
+            "UPDATE deliveries SET state = 'pending', owner = NULL, lease_until = NULL, "
             "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, "
             "updated_at = ? WHERE broadcast_id = ? AND user_id = ? AND state = 'sending'",
             (now, broadcast_id, user_id),
@@ -176,8 +178,8 @@ class LedgerSql(SqlBase):
         self._check_writable("recover_in_flight")
         cursor = self._run(
             "UPDATE deliveries SET state = 'unknown', error = ?, updated_at = ? "
-            "WHERE state = 'sending'",
-            (IN_FLIGHT_ERROR, now),
+            "WHERE state = 'sending' AND (lease_until IS NULL OR lease_until <= ?)",
+            (IN_FLIGHT_ERROR, now, now),
         )
         return cursor.rowcount
 

@@ -189,6 +189,17 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX deliveries_sending ON deliveries (broadcast_id) WHERE state = 'sending';
         """,
     ),
+    (
+        "0004_leases",
+        """
+        -- Several instances: a claimed outbox or ledger row names its owner and until when
+        -- the claim holds (storage.sql); an expired claim may be taken over.
+        ALTER TABLE outbox ADD COLUMN owner TEXT;
+        ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+        ALTER TABLE deliveries ADD COLUMN owner TEXT;
+        ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
+        """,
+    ),
 ]
 
 _LEDGER = """

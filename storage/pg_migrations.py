@@ -172,6 +172,15 @@ PG_MIGRATIONS: list[Migration] = [
         CREATE INDEX deliveries_sending ON deliveries (broadcast_id) WHERE state = 'sending';
         """,
     ),
+    (
+        "0004_leases",
+        """
+        ALTER TABLE outbox ADD COLUMN owner TEXT;
+        ALTER TABLE outbox ADD COLUMN lease_until TIMESTAMPTZ;
+        ALTER TABLE deliveries ADD COLUMN owner TEXT;
+        ALTER TABLE deliveries ADD COLUMN lease_until TIMESTAMPTZ;
+        """,
+    ),
 ]
 
 

@@ -28,7 +28,7 @@ from psycopg_pool import ConnectionPool
 from flows.language import SUPPORTED
 from flows.ports import Tx, VersionConflict
 from flows.records import UserRecord
-from storage.base import T, retry_conflicts
+from storage.base import T, instance_id, retry_conflicts
 from storage.pg_migrations import apply_pg_migrations
 from storage.sql import SqlTx
 from storage.sqlbase import Cursor
@@ -47,9 +47,12 @@ class PgTx(SqlTx):
     """`storage.sql.SqlTx` on one pooled psycopg connection, inside its transaction."""
 
     ORDER = "seq"
+    SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, conn: Connection, *, writable: bool, default_language: str) -> None:
-        super().__init__(writable=writable, default_language=default_language)
+    def __init__(
+        self, conn: Connection, *, writable: bool, default_language: str, owner: str
+    ) -> None:
+        super().__init__(writable=writable, default_language=default_language, owner=owner)
         self._conn = conn
 
     def _execute(self, sql: str, values: tuple[Any, ...]) -> Cursor:
@@ -80,6 +83,8 @@ class PostgresStore:
         self._closed = False
         self.conflicts_retried = 0
         self.migrations_applied: list[str] = []
+        self.owner = instance_id()
+        self.database = ""
 
     @classmethod
     async def open(
@@ -107,6 +112,7 @@ class PostgresStore:
             open=False,
         )
         store = cls(pool, size, default_language)
+        store.database = dsn
         try:
             await store._on_thread(lambda: pool.open(wait=True, timeout=10))
             store.migrations_applied = await store._on_thread(store._migrate)
@@ -139,7 +145,9 @@ class PostgresStore:
 
     def _unit(self, work: Callable[[Tx], T], *, writable: bool) -> T:
         with self._pool.connection() as conn:
-            tx = PgTx(conn, writable=writable, default_language=self._default_language)
+            tx = PgTx(
+                conn, writable=writable, default_language=self._default_language, owner=self.owner
+            )
             try:
                 result = work(tx)
                 if writable:

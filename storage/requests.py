@@ -7,7 +7,7 @@ from datetime import datetime
 from flows.ports import NumberTaken
 from flows.records import AuditEntry, Notification, RequestStatus, RevocationRequest
 from storage.rows import AUDIT, OUTBOX, REQUEST_DECISION, REQUESTS, marks
-from storage.sqlbase import SqlBase, chunks
+from storage.sqlbase import OUTBOX_LEASE, SqlBase, chunks
 
 _OPEN = RequestStatus.OPEN.value
 
@@ -93,6 +93,32 @@ class RequestsSql(SqlBase):
             "FROM outbox AS o LEFT JOIN users AS u ON u.user_id = o.user_id "
             "WHERE o.sent_at IS NULL ORDER BY o.id LIMIT ?",
             (self._default_language, limit),
+        )
+        return [(OUTBOX.record(row), str(row["language"])) for row in rows]
+
+    def claim_notifications(self, now: datetime, limit: int = 50) -> list[tuple[Notification, str]]:
+        """Claim the oldest unsent rows not held by another instance's live lease."""
+        self._check_writable("claim_notifications")
+        ids = [
+            int(row["id"])
+            for row in self._run(
+                "SELECT id FROM outbox WHERE sent_at IS NULL "
+                "AND (lease_until IS NULL OR lease_until <= ? OR owner = ?) "
+                f"ORDER BY id LIMIT ?{self.SKIP_LOCKED}",
+                (now, self._owner, limit),
+            )
+        ]
+        if not ids:
+            return []
+        self._run(
+            f"UPDATE outbox SET owner = ?, lease_until = ? WHERE id IN ({marks(len(ids))})",
+            (self._owner, now + OUTBOX_LEASE, *ids),
+        )
+        rows = self._run(
+            f"SELECT {OUTBOX.select('o')}, COALESCE(u.language, ?) AS language "
+            "FROM outbox AS o LEFT JOIN users AS u ON u.user_id = o.user_id "
+            f"WHERE o.id IN ({marks(len(ids))}) ORDER BY o.id",
+            (self._default_language, *ids),
         )
         return [(OUTBOX.record(row), str(row["language"])) for row in rows]
 

@@ -63,8 +63,8 @@ class SqlTx(RequestsSql, LedgerSql):
         return self._run("DELETE FROM processed_updates WHERE seen_at < ?", (before,)).rowcount
 
     def last_update_id(self) -> int:
-        row = self._run("SELECT COALESCE(MAX(update_id), 0) FROM processed_updates", ())
-        return int(row.fetchone()[0])
+        row = self._run("SELECT COALESCE(MAX(update_id), 0) AS n FROM processed_updates")
+        return int(row.fetchone()["n"])
 
     def load_user(self, user_id: int) -> UserRecord | None:
         row = self._run(f"SELECT {USERS.select()} FROM users WHERE user_id = ?", (user_id,))
@@ -177,9 +177,13 @@ class SqlTx(RequestsSql, LedgerSql):
                 found[row["complaint_number"]].append(table.record(row))
         return found
 
-    def _complaints(self, where: str, values: Iterable[Any]) -> list[ComplaintRecord]:
-        """`SELECT <complaint columns> FROM complaints AS c <where>` as records."""
-        rows = self._run(f"SELECT {COMPLAINTS.select('c')} FROM complaints AS c {where}", values)
+    def _complaints(
+        self, where: str, values: Iterable[Any], source: str = ""
+    ) -> list[ComplaintRecord]:
+        """`SELECT <complaint columns> FROM <source>complaints AS c <where>` as records."""
+        rows = self._run(
+            f"SELECT {COMPLAINTS.select('c')} FROM {source}complaints AS c {where}", values
+        )
         return self._with_details(rows.fetchall())
 
     def get_complaint(self, number: str) -> ComplaintRecord | None:
@@ -201,7 +205,9 @@ class SqlTx(RequestsSql, LedgerSql):
         return self._complaints(
             "WHERE c.number IN (SELECT number FROM complaints WHERE review_due_at <= ? "
             "UNION SELECT number FROM complaints WHERE remind_at <= ?) "
-            f"ORDER BY {earliest}, c.{self.ORDER} LIMIT ?",
+            # a writing transaction claims the due rows it reads: a second sweeper (another
+            # instance) skips them instead of colliding with this one
+            f"ORDER BY {earliest}, c.{self.ORDER} LIMIT ?{self.SKIP_LOCKED * self._writable}",
             (now, now, limit),
         )
 
@@ -219,25 +225,30 @@ class SqlTx(RequestsSql, LedgerSql):
 
     def _queue_where(
         self, stage: Stage | None, type_id: str | None, flagged: bool | None
-    ) -> tuple[str, list[Any]]:
-        conditions = [f"c.stage IN ({_OPEN_MARKS})"]
+    ) -> tuple[str, str, list[Any]]:
+        """(source, conditions, values) of the open complaints a queue filter selects."""
+        source, conditions = "", [f"c.stage IN ({_OPEN_MARKS})"]
         values: list[Any] = [*_OPEN_STAGES]
+        flagged_numbers = (
+            "SELECT DISTINCT complaint_number FROM revocation_requests "
+            "WHERE status = ? AND flagged = ?"
+        )
+        if flagged:
+            # Driven by the (few) open flagged requests, each complaint then found by its key:
+            # never a walk over every open complaint. (CROSS JOIN keeps SQLite to that order.)
+            source = f"({flagged_numbers}) AS r CROSS JOIN "
+            conditions.insert(0, "c.number = r.complaint_number")
+            values[:0] = [_OPEN, True]
+        elif flagged is not None:
+            conditions.append(f"c.number NOT IN ({flagged_numbers})")
+            values.extend((_OPEN, True))
         if stage is not None:
             conditions.append("c.stage = ?")
             values.append(stage.value)
         if type_id is not None:
             conditions.append("c.type_id = ?")
             values.append(type_id)
-        flagged_numbers = (
-            "SELECT complaint_number FROM revocation_requests WHERE status = ? AND flagged = ?"
-        )
-        if flagged:  # driven by the (few) open flagged requests, not by every open complaint
-            conditions.append(f"c.number IN ({flagged_numbers})")
-            values.extend((_OPEN, True))
-        elif flagged is not None:
-            conditions.append(f"c.number NOT IN ({flagged_numbers})")
-            values.extend((_OPEN, True))
-        return " AND ".join(conditions), values
+        return source, " AND ".join(conditions), values
 
     def queue(
         self,
@@ -251,7 +262,7 @@ class SqlTx(RequestsSql, LedgerSql):
     ) -> list[ComplaintRecord]:
         """Most urgent first: the nearest of the review deadline and (after `now`) the end of
         the withdrawal window; complaints with neither after them; ties in order of filing."""
-        where, values = self._queue_where(stage, type_id, flagged)
+        source, where, values = self._queue_where(stage, type_id, flagged)
         window = "CASE WHEN c.revocable_until > ? THEN c.revocable_until END"
         due = (
             f"CASE WHEN c.review_due_at IS NULL THEN {window} "
@@ -263,6 +274,7 @@ class SqlTx(RequestsSql, LedgerSql):
         return self._complaints(
             f"WHERE {where} ORDER BY {order}, c.submitted_at, c.{self.ORDER} LIMIT ? OFFSET ?",
             (*values, *[moment] * order.count("?"), limit, offset),
+            source,
         )
 
     def queue_count(
@@ -272,8 +284,8 @@ class SqlTx(RequestsSql, LedgerSql):
         type_id: str | None = None,
         flagged: bool | None = None,
     ) -> int:
-        where, values = self._queue_where(stage, type_id, flagged)
-        row = self._run(f"SELECT COUNT(*) AS n FROM complaints AS c WHERE {where}", values)
+        source, where, values = self._queue_where(stage, type_id, flagged)
+        row = self._run(f"SELECT COUNT(*) AS n FROM {source}complaints AS c WHERE {where}", values)
         return int(row.fetchone()["n"])
 
     def find_complaints(self, text: str, limit: int = 10) -> list[ComplaintRecord]:

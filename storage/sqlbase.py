@@ -7,7 +7,7 @@ few dialect facts: the insertion-order column, how a foreign-key violation is re
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 from storage.base import ReadOnlyTransaction, require_aware
@@ -35,12 +35,20 @@ class Cursor(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
+# How long a claim on an outbox or ledger row holds before another instance may take it
+# over (a live owner renews nothing: it finishes well within these).
+OUTBOX_LEASE = timedelta(seconds=60)
+DELIVERY_LEASE = timedelta(minutes=2)
+
+
 class SqlBase:
     ORDER: ClassVar[str] = "rowid"  # the insertion-order column of complaints and requests
+    SKIP_LOCKED: ClassVar[str] = ""  # how a claim skips rows another transaction is claiming
 
-    def __init__(self, *, writable: bool, default_language: str) -> None:
+    def __init__(self, *, writable: bool, default_language: str, owner: str = "") -> None:
         self._writable = writable
         self._default_language = default_language
+        self._owner = owner  # this store's instance, named in the claims it makes
         self.statements = 0
 
     def _execute(self, sql: str, values: tuple[Any, ...]) -> Cursor:

@@ -24,7 +24,7 @@ import aiosqlite
 
 from flows.language import SUPPORTED
 from flows.ports import Tx
-from storage.base import T, retry_conflicts
+from storage.base import T, instance_id, retry_conflicts
 from storage.migrations import apply_migrations
 from storage.rows import utc_text
 from storage.sql import SqlTx
@@ -35,11 +35,10 @@ __all__ = ["SqliteStore", "SqliteTx", "utc_text"]
 
 
 def _param(value: Any) -> Any:
-    return (
-        value.astimezone(UTC).isoformat(timespec="microseconds")
-        if isinstance(value, datetime)
-        else value
-    )
+    """Instants as fixed-width ISO-8601 UTC text (`SqlBase._run` checked them aware)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
 
 
 class SqliteTx(SqlTx):
@@ -47,8 +46,10 @@ class SqliteTx(SqlTx):
 
     ORDER = "rowid"
 
-    def __init__(self, conn: sqlite3.Connection, *, writable: bool, default_language: str) -> None:
-        super().__init__(writable=writable, default_language=default_language)
+    def __init__(
+        self, conn: sqlite3.Connection, *, writable: bool, default_language: str, owner: str
+    ) -> None:
+        super().__init__(writable=writable, default_language=default_language, owner=owner)
         self._conn = conn
 
     def _execute(self, sql: str, values: tuple[Any, ...]) -> Cursor:
@@ -58,8 +59,13 @@ class SqliteTx(SqlTx):
         return isinstance(error, sqlite3.IntegrityError) and "FOREIGN KEY" in str(error)
 
 
-def _setup(conn: sqlite3.Connection, *, in_memory: bool, now: datetime | None) -> list[str]:
-    """Pragmas and migrations, on the database thread. Returns the migrations applied."""
+def _setup(
+    conn: sqlite3.Connection, *, in_memory: bool, now: datetime | None, alone: bool
+) -> list[str]:
+    """Pragmas and migrations, on the database thread. Returns the migrations applied.
+
+    `alone`: this store took the file's writer lock, so every other store that ever held it
+    is gone: the claims they left (outbox and ledger leases) are expired at once."""
     conn.row_factory = sqlite3.Row
     if not in_memory:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -75,7 +81,11 @@ def _setup(conn: sqlite3.Connection, *, in_memory: bool, now: datetime | None) -
         stamp = conn.execute(
             "SELECT strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000+00:00'"
         ).fetchone()[0]
-    return apply_migrations(conn, stamp)
+    applied = apply_migrations(conn, stamp)
+    if alone:
+        conn.execute("UPDATE outbox SET lease_until = NULL WHERE lease_until IS NOT NULL")
+        conn.execute("UPDATE deliveries SET lease_until = NULL WHERE state = 'sending'")
+    return applied
 
 
 class SqliteStore:
@@ -86,6 +96,8 @@ class SqliteStore:
     ) -> None:
         self._db: aiosqlite.Connection | None = db
         self._lock = lock
+        self.owner = instance_id()
+        self.database: Path | str = ":memory:"
         self._default_language = default_language
         self._round_trips = 0
         self._statements = 0
@@ -120,9 +132,10 @@ class SqliteStore:
                 lock.release()
             raise
         store = cls(db, default_language, lock)
+        store.database = path
         try:
             store.migrations_applied = await store._on_db_thread(
-                partial(_setup, in_memory=in_memory, now=now)
+                partial(_setup, in_memory=in_memory, now=now, alone=lock is None or lock.first)
             )
         except BaseException:
             await store.close()
@@ -163,7 +176,9 @@ class SqliteStore:
         VersionConflict rolls back and runs it again there (same hop), a few times."""
 
         def once(conn: sqlite3.Connection) -> T:
-            tx = SqliteTx(conn, writable=True, default_language=self._default_language)
+            tx = SqliteTx(
+                conn, writable=True, default_language=self._default_language, owner=self.owner
+            )
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = work(tx)
@@ -183,7 +198,9 @@ class SqliteStore:
 
     async def read(self, work: Callable[[Tx], T]) -> T:
         def unit(conn: sqlite3.Connection) -> T:
-            tx = SqliteTx(conn, writable=False, default_language=self._default_language)
+            tx = SqliteTx(
+                conn, writable=False, default_language=self._default_language, owner=self.owner
+            )
             # A deferred BEGIN takes no write lock; it gives the reads one snapshot.
             conn.execute("BEGIN")
             try:

@@ -37,8 +37,9 @@ class WriterLock:
 
     _held: ClassVar[dict[Path, tuple[int, int]]] = {}  # lock path -> (fd, holders here)
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, first: bool) -> None:
         self.path = path
+        self.first = first  # this acquire took the OS lock: no other store has the file open
         self._released = False
 
     @classmethod
@@ -48,7 +49,7 @@ class WriterLock:
         if path in cls._held:
             fd, count = cls._held[path]
             cls._held[path] = (fd, count + 1)
-            return cls(path)
+            return cls(path, first=False)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -66,7 +67,7 @@ class WriterLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         cls._held[path] = (fd, 1)
-        return cls(path)
+        return cls(path, first=True)
 
     def release(self) -> None:
         """Give the lock up (the last holder in this process unlocks the file); idempotent."""

@@ -49,7 +49,7 @@ class Matcher:
     def key_groups(self, key: str, text: str) -> dict[str, str] | None:
         if not self.tr.has(self.language, key):
             return None
-        found = self.tr.pattern(self.language, key).fullmatch(text)
+        found = self.tr.fullmatch(self.language, key, text)
         return None if found is None else found.groupdict()
 
     def button_matches(self, button: FakeButton, spec: Any, bound: Mapping[str, Any]) -> bool:
@@ -103,7 +103,7 @@ class Matcher:
     def popup(self, answer: CallbackAnswer | None, key: str) -> bool:
         if answer is None or not answer.text or not self.tr.has(self.language, key):
             return False
-        return self.tr.pattern(self.language, key).fullmatch(plain(answer.text)) is not None
+        return self.tr.matches(self.language, key, plain(answer.text))
 
 
 def check_actor(

@@ -72,7 +72,7 @@ class Recorder:
         """The most specific message key `text` renders, with its parameters."""
         best: tuple[int, str, dict[str, str]] | None = None
         for key in sorted(self.tr.keys(language)):
-            found = self.tr.pattern(language, key).fullmatch(text)
+            found = self.tr.fullmatch(language, key, text)
             if found is None:
                 continue
             literal = len(_PLACEHOLDER.sub("", self.tr.template(language, key)))

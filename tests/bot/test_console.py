@@ -300,7 +300,7 @@ async def test_the_chat_view_numbers_buttons_and_marks_edits(
     assert menu in output
     assert "you tap [File a complaint]\n" in output
     assert "bot (edited): (buttons removed from “👋 Welcome to the complaint desk.”)" in output
-    assert "(pop-up: At least 1 item(s) of evidence" in output  # Done without evidence
+    assert "(pop-up: At least 1 item of evidence is needed" in output  # Done without evidence
     assert output.rstrip().endswith("error: no button 42: the newest keyboard has 4")
     assert "{" not in output
 

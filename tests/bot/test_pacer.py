@@ -183,6 +183,28 @@ async def test_calls_without_a_chat_are_not_counted(clock: FakeClock) -> None:
     assert [t for t, _, _ in api.calls][-1] == 0.0
 
 
+async def test_memory_stays_bounded_on_a_frozen_clock(clock: FakeClock) -> None:
+    pacer, api = Pacer(clock, rate=25, per_chat_seconds=3), Api(clock)
+    for chat in range(10_000):  # the clock never moves: nothing ever becomes old
+        await send(pacer, api, chat)
+    assert pacer.footprint == (25, 2048)
+    # the chats kept are the latest: the newest keeps its spacing (3 s), the first was
+    # dropped and waits only for the overall window (1 s)
+    await on_virtual_time(clock, send(pacer, api, 0, bulk=Bulk()))
+    assert api.calls[-1][0] == pytest.approx(1.0, abs=0.01)
+    await on_virtual_time(clock, send(pacer, api, 9_999, bulk=Bulk()))
+    assert api.calls[-1][0] == pytest.approx(3.0, abs=0.01)
+
+
+async def test_chats_are_forgotten_once_their_second_has_passed(clock: FakeClock) -> None:
+    pacer, api = Pacer(clock, rate=25), Api(clock)
+    for chat in range(300):
+        await send(pacer, api, chat)
+    clock.advance(timedelta(seconds=1.5))
+    await send(pacer, api, 1)
+    assert pacer.footprint == (25, 1)
+
+
 def test_what_counts_as_a_message_send() -> None:
     assert is_message_send("sendMessage")
     assert is_message_send("sendPhoto")

@@ -109,7 +109,7 @@ async def test_done_without_enough_evidence_pops_up_the_minimum(sim: Simulator) 
     await user.tap_key("filing.button.done")
     answer = user.last_callback_answer
     assert answer is not None
-    assert answer.text == user.label("filing.evidence_not_enough", min=2)
+    assert answer.text == user.label("filing.evidence_not_enough", n=2)
     assert await state_of(sim, 1001) == ("collecting_evidence", 1)
 
 

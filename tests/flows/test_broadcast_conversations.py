@@ -241,7 +241,7 @@ async def test_open_complaint_of_a_type(limited: Simulator) -> None:
     await op.tap_key("broadcast.button.open_type")
     op.assert_last("broadcast.ask_type")
     await op.tap(label=op.label("broadcast.button.type", type=_title(op, "friend_report")))
-    assert "1 recipients" in op.assert_got("broadcast.preview").text
+    assert "1 recipient (" in op.assert_got("broadcast.preview").text
     await op.tap_key("broadcast.button.send", count=1)
     await run(sim)
     assert [sends_to(sim, u.id, "A reminder about your complaint") for u in (a, b, c)] == [1, 0, 0]

@@ -258,7 +258,7 @@ def test_a_revocation_request_collects_its_materials_and_tells_the_operators() -
     assert chat.tap("reason", "misoperation") == ["revoke.ask_account"]
     assert chat.tap("account", "personal") == ["revoke.ask_material"]
     assert chat.send("a text is not a file") == [
-        "revoke.use_buttons_or_file",
+        "revoke.send_material",
         "revoke.ask_material",
     ]
     assert chat.photo("id-front") == ["revoke.material_more"]  # both sides of the ID card

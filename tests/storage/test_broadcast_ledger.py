@@ -16,6 +16,7 @@ from flows.records import (
     Stage,
 )
 from storage.base import ReadOnlyTransaction, Store
+from storage.sqlbase import DELIVERY_LEASE
 from tests.storage.test_contract import T0, complaint, user
 
 LATER = T0 + timedelta(minutes=5)
@@ -156,8 +157,11 @@ async def test_recover_in_flight_marks_unknown_and_never_resends(store: Store) -
         tx.claim_deliveries(b, 1, LATER)  # 5 claimed
 
     await store.transact(crash_mid_batch)
-    assert await store.transact(lambda tx: tx.recover_in_flight(LATER)) == 3
+    # its owner's lease holds: a live sender's rows in flight are not someone else's to judge
     assert await store.transact(lambda tx: tx.recover_in_flight(LATER)) == 0
+    expired = LATER + DELIVERY_LEASE
+    assert await store.transact(lambda tx: tx.recover_in_flight(expired)) == 3
+    assert await store.transact(lambda tx: tx.recover_in_flight(expired)) == 0
     counts = await store.read(lambda tx: tx.delivery_counts(a))
     assert counts[DeliveryState.UNKNOWN] == 2
     assert counts[DeliveryState.SENT] == 1

@@ -43,6 +43,7 @@ def test_fresh_database_gets_every_migration(conn: sqlite3.Connection) -> None:
         ("0001_initial", NOW),
         ("0002_complaint_life", NOW),
         ("0003_broadcasts", NOW),
+        ("0004_leases", NOW),
     ]
     assert not conn.in_transaction
 
@@ -54,6 +55,7 @@ def test_rerun_applies_nothing(conn: sqlite3.Connection) -> None:
         "0001_initial",
         "0002_complaint_life",
         "0003_broadcasts",
+        "0004_leases",
     ]
 
 

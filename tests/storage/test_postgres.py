@@ -21,7 +21,14 @@ from bot.app import runtime
 from bot.config import Settings
 from bot.simulator import Simulator
 from flows.ports import Tx
-from flows.records import ComplaintRecord, UserRecord
+from flows.records import (
+    Broadcast,
+    ComplaintRecord,
+    Notification,
+    Segment,
+    SegmentKind,
+    UserRecord,
+)
 from storage.factory import open_store
 from storage.migrations import MIGRATIONS
 from storage.pg_migrations import PG_MIGRATIONS
@@ -169,3 +176,58 @@ async def test_a_whole_filing_conversation_on_postgresql(
     stored = await store.read(lambda tx: tx.get_complaint(number))
     assert stored is not None
     assert stored.user_id == 1001
+
+
+async def test_concurrent_claims_skip_each_others_rows_without_waiting(
+    two: tuple[PostgresStore, PostgresStore],
+) -> None:
+    """Two instances claiming at the same moment (FOR UPDATE SKIP LOCKED): while the first
+    transaction still holds its rows, the second takes the next ones, outbox, ledger and due
+    complaints alike (so two sweepers never collide)."""
+    first, second = two
+
+    def setup(tx: Tx) -> int:
+        for uid in range(1, 5):
+            tx.save_user(UserRecord(user_id=uid, language="en", created_at=T0, updated_at=T0), 0)
+            tx.enqueue(Notification(user_id=uid, key=f"k{uid}", created_at=T0))
+            due = ComplaintRecord(
+                number=f"C-{uid}",
+                user_id=uid,
+                type_id="fraud",
+                target="X",
+                target_key="x",
+                description="d",
+                language="en",
+                submitted_at=T0,
+                review_due_at=T0,
+            )
+            tx.insert_complaint(due)
+        created = tx.create_broadcast(
+            Broadcast(operator_id=9, segment=Segment(kind=SegmentKind.ALL), created_at=T0)
+        )
+        assert created.id is not None
+        return created.id
+
+    bid = await first.transact(setup)
+    holding, release = threading.Event(), threading.Event()
+
+    def claim(tx: Tx, *, hold: bool) -> tuple[list[str], list[int], list[str]]:
+        notes = [n.key for n, _ in tx.claim_notifications(T0, 2)]
+        rows = tx.claim_deliveries(bid, 2, T0)
+        due = [c.number for c in tx.due_complaints(T0, 2)]
+        if hold:
+            holding.set()
+            release.wait()
+        return notes, rows, due
+
+    held = asyncio.create_task(first.transact(lambda tx: claim(tx, hold=True)))
+    await asyncio.to_thread(holding.wait)
+    try:
+        assert await second.transact(lambda tx: claim(tx, hold=False)) == (
+            ["k3", "k4"],
+            [3, 4],
+            ["C-3", "C-4"],
+        )
+    finally:
+        release.set()
+    assert await held == (["k1", "k2"], [1, 2], ["C-1", "C-2"])

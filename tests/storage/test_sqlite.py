@@ -14,10 +14,13 @@ import pytest
 
 from flows.ports import Tx
 from flows.records import (
+    Broadcast,
     ComplaintRecord,
     EvidenceItem,
     EvidenceKind,
     Notification,
+    Segment,
+    SegmentKind,
     Stage,
     TimelineEntry,
     UserRecord,
@@ -44,6 +47,7 @@ async def test_data_survives_reopen(tmp_path: Path) -> None:
             "0001_initial",
             "0002_complaint_life",
             "0003_broadcasts",
+            "0004_leases",
         ]
         await store.transact(lambda tx: tx.save_user(user(1), expected_version=0))
         await store.transact(lambda tx: tx.claim_update(77, T0))
@@ -252,7 +256,7 @@ async def test_0002_upgrades_a_database_with_data(tmp_path: Path) -> None:
 
     store = await SqliteStore.open(path)
     try:
-        assert store.migrations_applied == ["0002_complaint_life", "0003_broadcasts"]
+        assert store.migrations_applied == ["0002_complaint_life", "0003_broadcasts", "0004_leases"]
         assert await store.read(lambda tx: tx.load_user(1)) == UserRecord(
             user_id=1,
             language="en",
@@ -299,5 +303,32 @@ async def test_default_language_comes_from_the_caller(tmp_path: Path) -> None:
         await store.transact(lambda tx: tx.enqueue(note))
         pending = await store.read(lambda tx: tx.pending_notifications())
         assert [language for _, language in pending] == ["en"]
+    finally:
+        await store.close()
+
+
+async def test_a_store_that_takes_the_file_expires_the_claims_of_the_dead(tmp_path: Path) -> None:
+    """The writer lock proves every earlier holder gone: its broadcast rows in flight are
+    recovered at the next start without waiting for their lease, its outbox claims freed."""
+    path = tmp_path / "desk.sqlite3"
+    store = await SqliteStore.open(path)
+
+    def setup(tx: Tx) -> int:
+        tx.save_user(user(1), 0)
+        tx.enqueue(Notification(user_id=1, key="k", created_at=T0))
+        created = tx.create_broadcast(
+            Broadcast(operator_id=9, segment=Segment(kind=SegmentKind.ALL), created_at=T0)
+        )
+        assert created.id is not None
+        assert tx.claim_deliveries(created.id, 5, T0) == [1]
+        assert len(tx.claim_notifications(T0)) == 1
+        return created.id
+
+    await store.transact(setup)
+    await store.close()  # as if it died: the lock goes with it
+    store = await SqliteStore.open(path)
+    try:
+        assert await store.transact(lambda tx: tx.recover_in_flight(T0)) == 1
+        assert len(await store.transact(lambda tx: tx.claim_notifications(T0))) == 1
     finally:
         await store.close()
