@@ -36,7 +36,7 @@ from flows.catalog import Catalog, load_catalog
 from flows.context import Rules
 from flows.engine import Desk
 from flows.features import MENU_COMMANDS, OPERATOR_COMMANDS, REGISTRY
-from flows.language import resolve_language
+from flows.language import primary_subtag, resolve_language
 from flows.numbers import RANDOM_BITS, format_number
 from flows.replies import DomainEvent
 from storage.base import Store
@@ -69,6 +69,9 @@ class Runtime:
     sweeper: Sweeper | None = None
     broadcaster: Broadcaster | None = None
     exporter: Exporter | None = None
+    # Updates whose answers were sent: their kept answers are dropped in the next update's
+    # transaction (no round trip of their own; flows/redelivery.py).
+    delivered: list[int] = field(default_factory=list)
 
     @property
     def store(self) -> Store:
@@ -94,14 +97,24 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rt = runtime(context.application)
     now = rt.clock.now()
-    outcome = await rt.store.transact(partial(rt.desk.handle, inbound=inbound, now=now))
-    ingress.report("duplicate" if outcome.duplicate else "handled")  # committed: confirm it
+    delivered, rt.delivered = tuple(rt.delivered), []
+    try:
+        outcome = await rt.store.transact(
+            partial(rt.desk.handle, inbound=inbound, now=now, delivered=delivered)
+        )
+    except BaseException:
+        rt.delivered.extend(delivered)
+        raise
+    answers = bool(outcome.replies or outcome.notice)
+    ingress.report(("resent" if answers else "duplicate") if outcome.duplicate else "handled")
     for event in outcome.events:
         rt.publish(event)
     if outcome.notified and rt.outbox is not None:
         rt.outbox.kick()
     try:
         await rt.renderer.reply(context.bot, inbound.user.id, outcome, update.callback_query)
+        if answers:
+            rt.delivered.append(inbound.update_id)
     except Forbidden:  # they blocked the bot while we were answering: remember it, no error
         await rt.store.transact(
             partial(after_send.blocked, user_id=inbound.user.id, notification_id=None, now=now)
@@ -121,7 +134,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rt = runtime(context.application)
     user_id = update.effective_user.id
-    language = resolve_language(update.effective_user.language_code, rt.desk.default_language)
+    language = resolve_language(
+        update.effective_user.language_code, rt.desk.rules.catalog.codes, rt.desk.default_language
+    )
     text = rt.renderer.text(language, "errors.internal", {})
     try:
         await rt.renderer.persist(lambda: context.bot.send_message(user_id, text), "apology")
@@ -132,12 +147,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def publish_commands(bot: Bot, rt: Runtime) -> None:
     """Telegram's command menu, per language; operators also see theirs, in their chats only.
 
-    Never fatal: a call that still fails after a few tries is logged and the bot starts
-    without (the rest of) the menu; it is published again at the next start.
+    The default language's menu is the one without a language code (Telegram shows it to
+    everyone whose language has no menu of its own); every other language of the catalog gets
+    its own under its primary subtag ("en"). Never fatal: a call that still fails after a few
+    tries is logged and the bot starts without (the rest of) the menu; it is published again at
+    the next start.
     """
     persist = Persist(rt.clock, attempts=3)
     try:
-        for language, code in (("en", None), ("zh-CN", "zh")):
+        for language, code in _command_languages(rt.desk.rules):
 
             def menu(names: tuple[str, ...], language: str = language) -> list[BotCommand]:
                 return [
@@ -165,6 +183,17 @@ async def publish_commands(bot: Bot, rt: Runtime) -> None:
         log.error("command menu not published (%s); starting without it", type(error).__name__)
 
 
+def _command_languages(rules: Rules) -> list[tuple[str, str | None]]:
+    """(language, Telegram language_code) of each command menu: the default one first."""
+    menus: list[tuple[str, str | None]] = [(rules.default_language, None)]
+    taken = {primary_subtag(rules.default_language)}
+    for language in rules.catalog.codes:
+        if primary_subtag(language) not in taken:
+            taken.add(primary_subtag(language))
+            menus.append((language, primary_subtag(language)))
+    return menus
+
+
 def build_application(
     settings: Settings,
     *,
@@ -178,6 +207,8 @@ def build_application(
     """Build the bot. `request` replaces the HTTP transport (the fake Telegram in tests);
     `store` opens the storage (default: `settings.database`, a SQLite file or PostgreSQL)."""
     catalog = catalog or load_catalog(settings.catalog)
+    translator = translator or Translator.load(settings.locales)
+    translator.require(catalog.codes)  # every language of the catalog has its texts
     rt = Runtime(
         settings=settings,
         clock=clock,
@@ -185,13 +216,13 @@ def build_application(
             Rules(catalog, random_number, settings.default_language, settings.operator_ids),
             REGISTRY,
         ),
-        renderer=Renderer(translator or Translator.load(), clock),
+        renderer=Renderer(translator, clock),
         sinks=list(sinks or []),
     )
 
     async def open_configured() -> Store:  # the database setting picks SQLite or PostgreSQL
         return await open_store(
-            settings.database, now=clock.now(), default_language=settings.default_language
+            settings.database, now=clock.now(), default_language=rt.desk.default_language
         )
 
     async def post_init(app: AnyApp) -> None:

@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLite file or postgresql://... (default: a fresh temporary SQLite file)",
     )
     console.add_argument("--user", type=int, default=1001, help="your Telegram user id")
-    console.add_argument("--lang", choices=["zh-CN", "en"], default="zh-CN")
+    console.add_argument(
+        "--lang", help="a language of the catalog (default: DEFAULT_LANGUAGE, else its first)"
+    )
     console.add_argument(
         "--start-time", type=datetime.fromisoformat, help="ISO 8601 (naive = Asia/Shanghai)"
     )
@@ -79,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = Settings()
-        load_catalog(settings.catalog)  # an invalid catalog stops start-up, naming the field
+        catalog = load_catalog(settings.catalog)  # an invalid catalog stops start-up
+        catalog.default_language(settings.default_language)  # so does a language it lacks
+        if args.command == "console" and args.lang not in (None, *catalog.languages):
+            raise ValueError(f"--lang must be one of {', '.join(catalog.codes)}")
     except (CatalogError, ValueError) as exc:
         print(f"complaint-desk: {exc}", file=sys.stderr)
         return 2

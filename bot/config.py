@@ -9,7 +9,6 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from flows.language import SUPPORTED
 from storage.factory import database_setting
 
 
@@ -21,7 +20,9 @@ class Settings(BaseSettings):
                          postgresql://... DSN for the PostgreSQL store
     COMPLAINT_DESK_CATALOG  a rules catalog replacing the shipped one
     OPERATOR_IDS         comma-separated Telegram user ids of the operators
-    DEFAULT_LANGUAGE     zh-CN or en, for people whose Telegram language is neither
+    COMPLAINT_DESK_LOCALES  a folder of message catalogs replacing bot/locales
+    DEFAULT_LANGUAGE     one of the catalog's languages, for people whose Telegram language
+                         the catalog does not list (default: the catalog's first language)
     TELEGRAM_API_BASE_URL / TELEGRAM_API_FILE_URL  the Bot API's address (a self-hosted server)
     WEBHOOK_*            `complaint-desk serve` (bot/serve.py)
 
@@ -41,8 +42,11 @@ class Settings(BaseSettings):
     catalog: Path | None = Field(
         default=None, validation_alias=AliasChoices("COMPLAINT_DESK_CATALOG", "catalog")
     )
+    locales: Path | None = Field(
+        default=None, validation_alias=AliasChoices("COMPLAINT_DESK_LOCALES", "locales")
+    )
     operator_ids: Annotated[frozenset[int], NoDecode] = frozenset()  # "1,2" (not JSON)
-    default_language: str = "zh-CN"
+    default_language: str = ""  # checked against the catalog's languages at start-up
     log_level: str = "INFO"
     # The longest the deadline sweeper sleeps. It wakes exactly at the next stored deadline anyway;
     # this bounds how late it notices deadlines created while it slept (all are >= ~1 h ahead).
@@ -87,11 +91,4 @@ class Settings(BaseSettings):
             return tuple(json.loads(value))
         if isinstance(value, str):
             return tuple(part for part in value.replace(" ", "").split(",") if part)
-        return value
-
-    @field_validator("default_language")
-    @classmethod
-    def _supported(cls, value: str) -> str:
-        if value not in SUPPORTED:
-            raise ValueError(f"must be one of {', '.join(SUPPORTED)}")
         return value

@@ -1,6 +1,7 @@
 """The message catalogs: every user-facing string, by key, in every language the desk speaks.
 
-Layout: `bot/locales/<folder>/*.po`, one folder per language (`zh_CN` -> "zh-CN", `en` -> "en"),
+Layout: `bot/locales/<folder>/*.po`, one folder per language of the rules catalog's `languages`
+(the code with `_` for `-`: `zh_CN` -> "zh-CN", `en` -> "en"; COMPLAINT_DESK_LOCALES replaces it),
 several GNU gettext files per language, one per area (`core.po`, `filing.po`, `guide.po`, ...).
 In each entry `msgid` is the KEY (e.g. "guide.why.body") and `msgstr` the text. The files are
 read directly with babel's `read_po` (no compile step); all files of one language are merged,
@@ -33,14 +34,13 @@ import gettext
 import html
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from numbers import Number
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
 from flows.catalog import Localized
-from flows.language import SUPPORTED
 
 DEFAULT_LOCALES = Path(__file__).with_name("locales")
 
@@ -73,6 +73,10 @@ class MissingMessage(KeyError):
 
 def _language_of(folder: str) -> str:
     return folder.replace("_", "-")
+
+
+def _folder_of(language: str) -> str:
+    return language.replace("-", "_")
 
 
 def _fields(template: str, where: str) -> list[tuple[str, str | None, str | None]]:
@@ -146,9 +150,7 @@ class Translator:
         messages: Mapping[str, Mapping[str, Text]],
         plural_rules: Mapping[str, PluralRule] | None = None,
     ) -> None:
-        known = [lang for lang in SUPPORTED if lang in messages]
-        others = sorted(lang for lang in messages if lang not in SUPPORTED)
-        self.languages: tuple[str, ...] = (*known, *others)
+        self.languages: tuple[str, ...] = tuple(sorted(messages))
         self._messages = {lang: dict(messages[lang]) for lang in self.languages}
         self._plural_rules = dict(plural_rules or {})
         self._patterns: dict[tuple[str, str, int], re.Pattern[str]] = {}
@@ -182,6 +184,15 @@ class Translator:
         if not messages:
             raise I18nError(f"{root}: no message catalogs (*.po) found")
         return cls(messages, rules)
+
+    def require(self, languages: Iterable[str]) -> None:
+        """Fail unless every one of `languages` (the catalog's) has its message catalogs."""
+        missing = [language for language in languages if language not in self._messages]
+        if missing:
+            raise I18nError(
+                f"no message catalogs for {', '.join(missing)} "
+                f"(a folder of *.po files per language, e.g. locales/{_folder_of(missing[0])}/)"
+            )
 
     def keys(self, language: str) -> frozenset[str]:
         return frozenset(self._messages.get(language, {}))

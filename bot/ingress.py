@@ -9,7 +9,8 @@ the error handler) and says whether its transaction committed. The handler repor
 runs in the caller's task (PTB awaits blocking handlers in place), so it is the caller's.
 
 Outcomes: "handled" (committed; replies were then sent or failed, an apology followed),
-"duplicate" (the claim had it already), "ignored" (not for the desk: groups, edits...),
+"duplicate" (the claim had it already), "resent" (a duplicate whose kept answer was not known
+to be delivered: sent again, flows/redelivery.py), "ignored" (not for the desk: groups, edits...),
 "failed" (nothing committed: the caller must not confirm it, so Telegram delivers it again).
 """
 
@@ -30,7 +31,7 @@ from bot.metrics import METRICS
 
 log = logging.getLogger("complaint_desk.ingress")
 
-COMMITTED = frozenset({"handled", "duplicate", "ignored"})
+COMMITTED = frozenset({"handled", "duplicate", "resent", "ignored"})
 
 
 @dataclass

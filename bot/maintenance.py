@@ -14,13 +14,15 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
+from flows.catalog import load_catalog
 from storage.factory import is_postgres, open_store
 from storage.writer_lock import DatabaseInUse
 
 
 async def migrate(settings: Settings) -> int:
     try:
-        store = await open_store(settings.database, default_language=settings.default_language)
+        language = load_catalog(settings.catalog).default_language(settings.default_language)
+        store = await open_store(settings.database, default_language=language)
     except DatabaseInUse as exc:
         print(f"complaint-desk migrate: {exc}", file=sys.stderr)
         return 1

@@ -68,7 +68,9 @@ class Renderer:
         handler's apology comes after everything that could be delivered.
         """
         lang = outcome.language
-        if outcome.duplicate:  # handled before: its replies went out then; only stop a spinner
+        if outcome.duplicate and not outcome.replies and outcome.notice is None:
+            # Handled before and its answer sent then: only stop a spinner. (A duplicate that
+            # carries replies is a kept answer that may not have arrived: sent again below.)
             if query is not None:
                 await self._answer(bot, query, None, False)
             return

@@ -20,7 +20,6 @@ from flows.complaints import title
 from flows.context import Context
 from flows.conversation import FlowModel, Trigger, ask
 from flows.events import Event, Forward, Media, MediaKind, Text, Unsupported
-from flows.language import SUPPORTED
 from flows.machines import shared_machine
 from flows.records import Broadcast, Segment, SegmentKind
 from flows.replies import Button, Ref, Reply
@@ -114,7 +113,7 @@ def is_audience(kind: str) -> Any:
 
 
 def valid_language(ev: EventData) -> bool:
-    return _arg(ev) in SUPPORTED
+    return _arg(ev) in _m(ev).catalog.languages
 
 
 def valid_type(ev: EventData) -> bool:
@@ -155,9 +154,8 @@ MACHINE = shared_machine(ComposeState, TRANSITIONS)
 def audience(catalog: Catalog, segment: Segment) -> Ref:
     """Who a segment is, as a message ("everyone", "users writing in English"...)."""
     if segment.kind is SegmentKind.LANGUAGE:
-        return Ref(
-            "broadcast.audience.language", {"name": Ref(f"broadcast.language.{segment.value}")}
-        )
+        name = catalog.languages.get(segment.value, segment.value)
+        return Ref("broadcast.audience.language", {"name": name})
     if segment.kind is SegmentKind.OPEN_TYPE:
         return Ref("broadcast.audience.open_type", {"type": title(catalog, segment.value)})
     return Ref(f"broadcast.audience.{segment.kind.value}")
@@ -178,7 +176,8 @@ def question(ctx: Context, model: FlowModel) -> list[Reply]:
         return [Reply("broadcast.ask_audience", buttons=(*rows, (BACK, CANCEL)))]
     if state is ComposeState.LANGUAGE:
         languages = tuple(
-            Button(f"broadcast.language.{lang}", "language", lang) for lang in SUPPORTED
+            Button("language.name", "language", code, {"name": name})
+            for code, name in ctx.catalog.languages.items()
         )
         return [Reply("broadcast.ask_language", buttons=(languages, (BACK, CANCEL)))]
     if state is ComposeState.TYPE:

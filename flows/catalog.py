@@ -17,11 +17,19 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from flows.records import EvidenceKind
 
-LANGUAGES = ("zh-CN", "en")
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
 
 
@@ -33,17 +41,33 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-class Localized(_Frozen):
-    """A text in every language the desk speaks."""
+class Localized(RootModel[dict[str, Annotated[str, Field(min_length=1)]]]):
+    """A text in every language the desk speaks, keyed by language code (`zh-CN: "..."`).
 
-    zh_CN: Annotated[str, Field(alias="zh-CN", min_length=1)]
-    en: Annotated[str, Field(min_length=1)]
+    Parsed as part of a catalog (`parse_catalog`), it must have exactly the catalog's
+    `languages`: no language missing, none unknown.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="after")
+    def _every_language(self, info: ValidationInfo) -> Localized:
+        languages = (info.context or {}).get("languages")
+        if not isinstance(languages, list | tuple):
+            return self
+        missing = [lang for lang in languages if lang not in self.root]
+        unknown = [lang for lang in self.root if lang not in languages]
+        if missing:
+            raise ValueError(f"no text in {', '.join(missing)}")
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} is not in the catalog's languages")
+        return self
 
     def get(self, language: str) -> str:
-        return self.zh_CN if language == "zh-CN" else self.en
+        return self.root[language]
 
     def as_dict(self) -> dict[str, str]:
-        return {"zh-CN": self.zh_CN, "en": self.en}
+        return dict(self.root)
 
 
 class TargetKind(StrEnum):
@@ -204,10 +228,17 @@ def _default_materials() -> dict[str, MaterialRule]:
 
 
 MATERIAL_NAMES = frozenset(_default_materials())
+_LANGUAGE_CODE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 
 class Catalog(_Frozen):
     version: int = Field(ge=1)
+    # The languages the desk speaks, code -> its name in itself, in the order of the language
+    # menu: every text of the catalog has one entry per language, and bot/locales/<code>/
+    # holds its message catalogs.
+    languages: dict[
+        Annotated[str, Field(pattern=_LANGUAGE_CODE)], Annotated[str, Field(min_length=1)]
+    ] = Field(min_length=1)
     disclaimer: Localized
     limits: Limits = Limits()
     types: tuple[ComplaintType, ...] = Field(min_length=1)
@@ -232,6 +263,22 @@ class Catalog(_Frozen):
             seen.add(t.id)
         return types
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The language codes, in the order of the language menu."""
+        return tuple(self.languages)
+
+    def default_language(self, requested: str = "") -> str:
+        """`requested` (DEFAULT_LANGUAGE) if the catalog lists it, the first language if empty."""
+        if not requested:
+            return self.codes[0]
+        if requested not in self.languages:
+            raise ValueError(
+                f"DEFAULT_LANGUAGE {requested!r} is not one of the catalog's languages "
+                f"({', '.join(self.codes)})"
+            )
+        return requested
+
     def type(self, type_id: str | None) -> ComplaintType | None:
         return next((t for t in self.types if t.id == type_id), None)
 
@@ -249,8 +296,11 @@ def parse_catalog(text: str, source: str) -> Catalog:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogError(f"{source}: not valid YAML: {exc}") from None
+    languages = data.get("languages") if isinstance(data, dict) else None
+    if isinstance(languages, dict):
+        languages = list(languages)
     try:
-        return Catalog.model_validate(data)
+        return Catalog.model_validate(data, context={"languages": languages})
     except ValidationError as exc:
         lines = [f"{source}: {_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise CatalogError("\n".join(lines)) from None

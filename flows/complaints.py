@@ -13,7 +13,6 @@ from flows import lifecycle, policy
 from flows.calendar import month_bounds
 from flows.catalog import Catalog, ComplaintType
 from flows.context import Context
-from flows.language import SUPPORTED
 from flows.policy import Decision, History
 from flows.ports import Tx
 from flows.records import ComplaintRecord, TimelineEntry
@@ -73,4 +72,4 @@ def fresh_number(ctx: Context, unused: Callable[[str], bool] | None = None) -> s
 def title(catalog: Catalog, type_id: str) -> dict[str, str]:
     """A complaint type's title in every language (its id where the catalog no longer knows it)."""
     ctype = catalog.type(type_id)
-    return ctype.title.as_dict() if ctype else dict.fromkeys(SUPPORTED, type_id)
+    return ctype.title.as_dict() if ctype else dict.fromkeys(catalog.languages, type_id)

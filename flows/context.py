@@ -24,12 +24,20 @@ def notification(user_id: int, key: str, now: datetime, **params: Any) -> Notifi
 
 @dataclass(frozen=True)
 class Rules:
-    """The desk's configuration, built once at start-up."""
+    """The desk's configuration, built once at start-up.
+
+    `default_language` (DEFAULT_LANGUAGE) is for people whose Telegram language the catalog
+    does not list; empty means the catalog's first language.
+    """
 
     catalog: Catalog
     new_number: Callable[[datetime], str]  # draws a random, readable number
-    default_language: str = "zh-CN"
+    default_language: str = ""
     operators: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        language = self.catalog.default_language(self.default_language)
+        object.__setattr__(self, "default_language", language)
 
 
 def _no_tasks(ctx: Context, flow: str, data: Mapping[str, Any]) -> None:

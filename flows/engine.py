@@ -14,7 +14,7 @@ Routing, through the `Registry` the feature modules fill (`flows.features`), in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from flows.events import Command, Event, Inbound, Tap
 from flows.language import resolve_language
 from flows.ports import Tx
 from flows.records import UserRecord
+from flows.redelivery import outcome_from_json, outcome_to_json
 from flows.registry import CONVERSATION_COMMANDS, CONVERSATION_SCOPE, Registry
 from flows.replies import Outcome, Reply
 
@@ -40,9 +41,18 @@ class Desk:
     def default_language(self) -> str:
         return self.rules.default_language
 
-    def handle(self, tx: Tx, inbound: Inbound, now: datetime) -> Outcome:
-        """Run one update: claim it, load the user, route, save. Called inside a transaction."""
+    def handle(
+        self, tx: Tx, inbound: Inbound, now: datetime, delivered: Sequence[int] = ()
+    ) -> Outcome:
+        """Run one update: claim it, load the user, route, save, keep its answer for a
+        redelivery (flows/redelivery.py). Called inside a transaction. `delivered`: updates
+        whose answers were sent since the last call, so their kept answers are dropped here."""
+        if delivered:
+            tx.forget_outcomes(delivered)
         if not tx.claim_update(inbound.update_id, now):
+            kept = tx.kept_outcome(inbound.update_id)
+            if kept is not None:  # its answer may not have arrived: send it again
+                return outcome_from_json(kept)
             return Outcome(language=self.default_language, duplicate=True)
         stored = tx.load_user(inbound.user.id)
         user = self._refresh(stored, inbound, now)
@@ -56,6 +66,9 @@ class Desk:
             saved = user.model_copy(update={"version": user.version + 1, "updated_at": now})
             tx.save_user(saved, expected_version=stored.version if stored else 0)
         ctx.out.language, ctx.out.nonce = user.language, user.nonce
+        kept = outcome_to_json(ctx.out)
+        if kept is not None:
+            tx.keep_outcome(inbound.update_id, kept)
         return ctx.out
 
     def route(self, ctx: Context, event: Event) -> None:
@@ -88,7 +101,9 @@ class Desk:
 
     def _refresh(self, stored: UserRecord | None, inbound: Inbound, now: datetime) -> UserRecord:
         """The user's row; a newcomer gets one, in the language Telegram reports for them."""
-        language = resolve_language(inbound.user.language_code, self.default_language)
+        language = resolve_language(
+            inbound.user.language_code, self.rules.catalog.codes, self.default_language
+        )
         if stored is None:
             return UserRecord(
                 user_id=inbound.user.id, language=language, created_at=now, updated_at=now

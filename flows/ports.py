@@ -11,6 +11,7 @@ function can say which part it uses by typing its argument as that part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -43,6 +44,18 @@ class Users(Protocol):
 
     def claim_update(self, update_id: int, now: datetime) -> bool:
         """Record `update_id` as handled; False if it was handled before (a redelivery)."""
+        ...
+
+    def keep_outcome(self, update_id: int, outcome: str) -> None:
+        """Store what the claimed `update_id` answered (JSON) until its delivery is confirmed."""
+        ...
+
+    def kept_outcome(self, update_id: int) -> str | None:
+        """The answer kept for `update_id`; None once delivered (or never kept)."""
+        ...
+
+    def forget_outcomes(self, update_ids: Sequence[int]) -> None:
+        """Their answers reached Telegram: a redelivery of these sends nothing again."""
         ...
 
     def prune_updates(self, before: datetime) -> int:

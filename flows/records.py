@@ -214,7 +214,7 @@ class AuditEntry(Frozen):
 
 class SegmentKind(StrEnum):
     ALL = "all"
-    LANGUAGE = "language"  # value: "zh-CN" | "en"
+    LANGUAGE = "language"  # value: a language code of the catalog
     OPEN = "open"  # users with a complaint in an open stage
     OPEN_TYPE = "open_type"  # value: a complaint type id
 

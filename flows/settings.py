@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from flows.catalog import Catalog
 from flows.context import Context
 from flows.events import Tap
-from flows.language import SUPPORTED
 from flows.records import UserRecord
 from flows.registry import Feature
 from flows.replies import Button, Ref, Reply
 
 
-def language_menu() -> Reply:
+def language_menu(catalog: Catalog) -> Reply:
+    """A button per language of the catalog, each labelled with its name in itself."""
     return Reply(
         "settings.choose_language",
         buttons=(
-            (
-                Button("settings.button.zh", "language", "zh-CN", scope="m"),
-                Button("settings.button.en", "language", "en", scope="m"),
+            tuple(
+                Button("language.name", "language", code, {"name": name}, scope="m")
+                for code, name in catalog.languages.items()
             ),
         ),
     )
@@ -37,8 +38,8 @@ def settings_menu(user: UserRecord, *, edit: bool = False) -> Reply:
 def on_tap(ctx: Context, tap: Tap) -> None:
     """Menu and settings buttons: stateless, so an old one still does exactly what it says."""
     if tap.action == "language" and not tap.arg:
-        ctx.reply(language_menu())
-    elif tap.action == "language" and tap.arg in SUPPORTED:
+        ctx.reply(language_menu(ctx.catalog))
+    elif tap.action == "language" and tap.arg in ctx.catalog.languages:
         ctx.update(language=tap.arg, language_chosen=True)
         ctx.reply(Reply("settings.language_set", edit=True))
     elif tap.action == "settings" and not tap.arg:
@@ -52,7 +53,7 @@ def on_tap(ctx: Context, tap: Tap) -> None:
 
 FEATURE = Feature(
     commands={
-        "language": lambda ctx, _: ctx.reply(language_menu()),
+        "language": lambda ctx, _: ctx.reply(language_menu(ctx.catalog)),
         "settings": lambda ctx, _: ctx.reply(settings_menu(ctx.user)),
     },
     scope="m",

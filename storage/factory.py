@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from flows.language import SUPPORTED
 from storage.base import Store
 from storage.postgres import PostgresStore
 from storage.sqlite import SqliteStore
@@ -27,7 +26,7 @@ def database_setting(value: str | Path) -> str | Path:
 
 
 async def open_store(
-    database: str | Path, *, now: datetime | None = None, default_language: str = SUPPORTED[0]
+    database: str | Path, *, now: datetime | None = None, default_language: str
 ) -> Store:
     """Open (and migrate) the store `database` names."""
     if is_postgres(database):

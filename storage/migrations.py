@@ -200,6 +200,14 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
         """,
     ),
+    (
+        "0005_update_outcomes",
+        """
+        -- What a claimed update answered (JSON), kept until its delivery is confirmed, so a
+        -- redelivered update whose answer may not have arrived gets it again (flows/redelivery.py).
+        ALTER TABLE processed_updates ADD COLUMN outcome TEXT;
+        """,
+    ),
 ]
 
 _LEDGER = """

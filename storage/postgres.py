@@ -25,10 +25,9 @@ from psycopg.errors import DeadlockDetected, ForeignKeyViolation, SerializationF
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from flows.language import SUPPORTED
 from flows.ports import Tx, VersionConflict
 from flows.records import UserRecord
-from storage.base import T, instance_id, retry_conflicts
+from storage.base import T, instance_id, require_aware, retry_conflicts
 from storage.pg_migrations import apply_pg_migrations
 from storage.sql import SqlTx
 from storage.sqlbase import Cursor
@@ -56,6 +55,9 @@ class PgTx(SqlTx):
         self._conn = conn
 
     def _execute(self, sql: str, values: tuple[Any, ...]) -> Cursor:
+        for value in values:  # timestamptz takes aware instants only
+            if isinstance(value, datetime):
+                require_aware(value, "a stored instant")
         return self._conn.execute(_dialect(sql), values)
 
     def _foreign_key_violation(self, error: Exception) -> bool:
@@ -92,7 +94,7 @@ class PostgresStore:
         dsn: str,
         *,
         now: datetime | None = None,
-        default_language: str = SUPPORTED[0],
+        default_language: str,
         size: int = 4,
     ) -> PostgresStore:
         """Connect to `dsn` (postgresql://...) and apply pending migrations. `now` is unused

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -53,16 +53,21 @@ def marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, BaseModel):
-        return value.model_dump_json()
-    if isinstance(value, dict):  # notification params; a value JSON can't hold is refused
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, tuple):  # nested records (request materials)
-        return json.dumps([item.model_dump(mode="json") for item in value], ensure_ascii=False)
-    return value
+def _enum(value: Enum) -> Any:
+    return value.value
+
+
+def _model_json(value: BaseModel) -> str:
+    return value.model_dump_json()
+
+
+def _params_json(value: dict[str, Any]) -> str:
+    """Notification params as JSON (a value JSON can't hold is refused when enqueued)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _records_json(value: tuple[BaseModel, ...]) -> str:
+    return json.dumps([item.model_dump(mode="json") for item in value], ensure_ascii=False)
 
 
 def _kinds(annotation: Any) -> set[type]:
@@ -86,6 +91,15 @@ def _as_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def _json_of(model: type[BaseModel]) -> Callable[[Any], Any]:
+    """A nested record's JSON text parsed straight into it (pydantic's JSON parser)."""
+
+    def decode(value: Any) -> Any:
+        return model.model_validate_json(value) if isinstance(value, str | bytes) else value
+
+    return decode
+
+
 @dataclass(frozen=True)
 class Table(Generic[M]):
     """A table: its name, its columns (the one list) and the record its rows map to."""
@@ -94,41 +108,69 @@ class Table(Generic[M]):
     model: type[M]
     columns: tuple[str, ...]
     decoders: dict[str, Any] = field(init=False, repr=False, compare=False)
+    encoders: dict[str, Any] = field(init=False, repr=False, compare=False)
+    fragments: dict[tuple[Any, ...], Any] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
+        """Per column, from the record field's type: how its value is written (None: as
+        it is) and read back (None: as it is)."""
         decoders: dict[str, Any] = {}
+        encoders: dict[str, Any] = {}
         for column in self.columns:
             info = self.model.model_fields.get(column)
-            if info is None:
+            if info is None:  # not a field of the record (a key given as an extra)
                 continue
             kinds = _kinds(info.annotation)
-            if datetime in kinds:
+            classes = [kind for kind in kinds if isinstance(kind, type)]
+            decoders[column] = encoders[column] = None
+            if datetime in kinds:  # the dialect writes instants (SqliteTx, PgTx)
                 decoders[column] = instant
-            elif kinds & {dict, tuple} or any(
-                isinstance(kind, type) and issubclass(kind, BaseModel) for kind in kinds
-            ):
-                decoders[column] = _as_json
-            else:
-                decoders[column] = None
+            elif dict in kinds:
+                encoders[column], decoders[column] = _params_json, _as_json
+            elif tuple in kinds:
+                encoders[column], decoders[column] = _records_json, _as_json
+            elif models := [kind for kind in classes if issubclass(kind, BaseModel)]:
+                encoders[column], decoders[column] = _model_json, _json_of(models[0])
+            elif any(issubclass(kind, Enum) for kind in classes):
+                encoders[column] = _enum
         object.__setattr__(self, "decoders", decoders)
+        object.__setattr__(self, "encoders", encoders)
+
+    def _memo(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """The SQL fragments are built once per table and argument, then reused."""
+        found = self.fragments.get(key)
+        if found is None:
+            found = self.fragments[key] = build()
+        return found
 
     def but(self, *left_out: str) -> tuple[str, ...]:
         """The columns without `left_out` (e.g. an id the database assigns)."""
-        return tuple(column for column in self.columns if column not in left_out)
+        return self._memo(  # type: ignore[no-any-return]
+            ("but", left_out), lambda: tuple(c for c in self.columns if c not in left_out)
+        )
 
     def select(self, alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
-        return ", ".join(prefix + column for column in self.columns)
+        return self._memo(  # type: ignore[no-any-return]
+            ("select", alias), lambda: ", ".join(prefix + column for column in self.columns)
+        )
 
     def insert(self, columns: Sequence[str] | None = None) -> str:
         """`INSERT INTO name (columns) VALUES (?, ...)` (all columns unless given)."""
-        columns = self.columns if columns is None else columns
-        return f"INSERT INTO {self.name} ({', '.join(columns)}) VALUES ({marks(len(columns))})"
+        names = self.columns if columns is None else tuple(columns)
+        return self._memo(  # type: ignore[no-any-return]
+            ("insert", names),
+            lambda: f"INSERT INTO {self.name} ({', '.join(names)}) VALUES ({marks(len(names))})",
+        )
 
-    @staticmethod
-    def assign(columns: Sequence[str]) -> str:
+    def assign(self, columns: Sequence[str]) -> str:
         """`a = ?, b = ?` for an UPDATE's SET clause."""
-        return ", ".join(f"{column} = ?" for column in columns)
+        names = tuple(columns)
+        return self._memo(  # type: ignore[no-any-return]
+            ("assign", names), lambda: ", ".join(f"{column} = ?" for column in names)
+        )
 
     def values(
         self, record: BaseModel, columns: Sequence[str] | None = None, **extra: Any
@@ -136,10 +178,16 @@ class Table(Generic[M]):
         """The values for `columns` (all unless given), in order: `extra` first, else the
         record's attribute of that name."""
         columns = self.columns if columns is None else columns
-        return tuple(
-            extra[column] if column in extra else _encode(getattr(record, column))
-            for column in columns
-        )
+        encoders = self.encoders
+        values = []
+        for column in columns:
+            if column in extra:
+                values.append(extra[column])
+                continue
+            value = getattr(record, column)
+            encode = encoders[column]
+            values.append(value if encode is None or value is None else encode(value))
+        return tuple(values)
 
     def record(self, row: Mapping[str, Any], **extra: Any) -> M:
         """The record of a row selected with `select()`; `extra` supplies other fields."""

@@ -9,7 +9,7 @@ that orders rows by insertion (SQLite's `rowid`, PostgreSQL's identity column `s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,6 +56,24 @@ class SqlTx(RequestsSql, LedgerSql):
             (update_id, now),
         )
         return cursor.rowcount == 1
+
+    def keep_outcome(self, update_id: int, outcome: str) -> None:
+        self._check_writable("keep_outcome")
+        self._run(
+            "UPDATE processed_updates SET outcome = ? WHERE update_id = ?", (outcome, update_id)
+        )
+
+    def kept_outcome(self, update_id: int) -> str | None:
+        row = self._run(
+            "SELECT outcome FROM processed_updates WHERE update_id = ?", (update_id,)
+        ).fetchone()
+        return None if row is None or row["outcome"] is None else str(row["outcome"])
+
+    def forget_outcomes(self, update_ids: Sequence[int]) -> None:
+        self._check_writable("forget_outcomes")
+        for part in chunks(list(update_ids)):
+            where = f"update_id IN ({marks(len(part))})"
+            self._run(f"UPDATE processed_updates SET outcome = NULL WHERE {where}", tuple(part))
 
     def prune_updates(self, before: datetime) -> int:
         """Forget updates seen before `before`; returns how many were forgotten."""

@@ -7,10 +7,10 @@ few dialect facts: the insertion-order column, how a foreign-key violation is re
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar, Protocol
 
-from storage.base import ReadOnlyTransaction, require_aware
+from storage.base import ReadOnlyTransaction
 from storage.rows import marks
 
 _CHUNK = 500  # values per `IN (...)` list, well under SQLite's variable limit
@@ -52,19 +52,17 @@ class SqlBase:
         self.statements = 0
 
     def _execute(self, sql: str, values: tuple[Any, ...]) -> Cursor:
+        """Run `sql` with `values` on the driver; instants in its dialect, a naive datetime
+        refused (ValueError: it names no instant)."""
         raise NotImplementedError  # pragma: no cover - each store provides it
 
     def _foreign_key_violation(self, error: Exception) -> bool:
         raise NotImplementedError  # pragma: no cover - each store provides it
 
     def _run(self, sql: str, values: Iterable[Any] = ()) -> Cursor:
-        """Run one statement; a naive datetime among `values` is refused (no instant)."""
+        """Run one statement (`_execute` refuses a naive datetime among `values`)."""
         self.statements += 1
-        checked = tuple(
-            require_aware(value, "a stored instant") if isinstance(value, datetime) else value
-            for value in values
-        )
-        return self._execute(sql, checked)
+        return self._execute(sql, tuple(values))
 
     def _run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """One multi-row INSERT (`sql` has one `VALUES (...)` tuple): one statement."""

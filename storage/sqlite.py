@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 import aiosqlite
 
-from flows.language import SUPPORTED
 from flows.ports import Tx
 from storage.base import T, instance_id, retry_conflicts
 from storage.migrations import apply_migrations
@@ -35,10 +34,12 @@ __all__ = ["SqliteStore", "SqliteTx", "utc_text"]
 
 
 def _param(value: Any) -> Any:
-    """Instants as fixed-width ISO-8601 UTC text (`SqlBase._run` checked them aware)."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
-    return value
+    """Instants as fixed-width ISO-8601 UTC text (a naive one is refused)."""
+    return utc_text(value, "a stored instant") if isinstance(value, datetime) else value
+
+
+def _params(values: tuple[Any, ...]) -> list[Any]:
+    return [utc_text(v, "a stored instant") if isinstance(v, datetime) else v for v in values]
 
 
 class SqliteTx(SqlTx):
@@ -53,7 +54,7 @@ class SqliteTx(SqlTx):
         self._conn = conn
 
     def _execute(self, sql: str, values: tuple[Any, ...]) -> Cursor:
-        return self._conn.execute(sql, tuple(map(_param, values)))
+        return self._conn.execute(sql, _params(values))
 
     def _foreign_key_violation(self, error: Exception) -> bool:
         return isinstance(error, sqlite3.IntegrityError) and "FOREIGN KEY" in str(error)
@@ -110,7 +111,7 @@ class SqliteStore:
         path: Path | str,
         *,
         now: datetime | None = None,
-        default_language: str = SUPPORTED[0],
+        default_language: str,
     ) -> SqliteStore:
         """Open (creating it and its parent directories) and migrate the database at `path`.
 

@@ -22,6 +22,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.simulator import Simulator
+from flows.catalog import load_catalog
 from storage.base import Store
 from storage.factory import open_store
 from tests import pg
@@ -62,7 +63,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     dsn = None
     if request.param == "postgresql":
         dsn = request.getfixturevalue("pg_server")
-    opened = await open_store(dsn or tmp_path / "data" / "desk.sqlite3")
+    opened = await open_store(dsn or tmp_path / "data" / "desk.sqlite3", default_language="zh-CN")
     try:
         yield opened
     finally:
@@ -85,7 +86,12 @@ async def sim(settings: Settings) -> AsyncIterator[Simulator]:
     async def factory(request: BaseRequest, clock: FakeClock) -> AnyApp:
         return build_application(settings, clock=clock, request=request, translator=_TRANSLATOR)
 
-    simulator = await Simulator.start(factory, clock=FakeClock(START), translator=_TRANSLATOR)
+    simulator = await Simulator.start(
+        factory,
+        clock=FakeClock(START),
+        translator=_TRANSLATOR,
+        default_language=load_catalog(settings.catalog).default_language(settings.default_language),
+    )
     async with simulator:
         yield simulator
 

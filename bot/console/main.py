@@ -22,6 +22,7 @@ from bot.console.view import JsonView, View
 from bot.fake.world import FakeTelegram
 from bot.i18n import Translator
 from bot.simulator import BotCrashed, DrainTimeout, Simulator
+from flows.catalog import load_catalog
 
 
 def _start_time(start: datetime | None) -> datetime:
@@ -45,9 +46,9 @@ def _database(settings: Settings, db: Path | str | None) -> tuple[Path | str, Pa
     return folder / "console.sqlite3", folder
 
 
-async def start_bot(settings: Settings, start: datetime, view: View) -> Simulator:
+async def start_bot(settings: Settings, start: datetime, view: View, language: str) -> Simulator:
     """The production Application on a fake Telegram whose messages and events go to `view`."""
-    translator = Translator.load()
+    translator = Translator.load(settings.locales)
 
     async def factory(request: BaseRequest, clock: FakeClock) -> AnyApp:
         return build_application(
@@ -59,7 +60,12 @@ async def start_bot(settings: Settings, start: datetime, view: View) -> Simulato
     world.enforce_limits()  # Telegram's flood limits (bot/fake/limits.py), as in production
     world.subscribe(view.message)
     sim = await Simulator.start(
-        factory, clock=clock, world=world, translator=translator, raise_errors=False
+        factory,
+        clock=clock,
+        world=world,
+        translator=translator,
+        default_language=language,
+        raise_errors=False,
     )
     # Update ids grow across sessions, as Telegram's do: the database remembers the ids it
     # handled (a redelivery changes nothing), so a new session continues past them. Never from
@@ -133,14 +139,18 @@ async def run_console(
     *,
     db: Path | str | None = None,
     user_id: int = 1001,
-    language: str = "zh-CN",
+    language: str | None = None,
     start: datetime | None = None,
     as_json: bool = False,
 ) -> int:
-    """Chat with the bot over `stdin`/`stdout` until the input ends or `:quit`; the exit code."""
+    """Chat with the bot over `stdin`/`stdout` until the input ends or `:quit`; the exit code.
+
+    New users speak `language` (default: the desk's default language)."""
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.WARNING)
+    catalog = load_catalog(settings.catalog)
+    language = language or catalog.default_language(settings.default_language)
     path, temporary = _database(settings, db)
     interactive = stdin.isatty()
     view = (JsonView if as_json else View)(stdout, user_id=user_id, interactive=interactive)
@@ -150,7 +160,12 @@ async def run_console(
             update={"database": path, "operator_ids": settings.operator_ids | {OPERATOR_ID}}
         )
         try:
-            sim = await start_bot(console_settings, _start_time(start), view)
+            sim = await start_bot(
+                console_settings,
+                _start_time(start),
+                view,
+                catalog.default_language(settings.default_language),
+            )
         except Exception as exc:
             view.error(f"the bot could not start: {_first_line(exc)}")
             return 1

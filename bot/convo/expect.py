@@ -1,6 +1,8 @@
-"""Matching what the bot did in one step against a script's ordered expectations.
+"""Matching what the bot did against a script's ordered expectations.
 
-Messages are those an actor got in the step (sent or edited, in order of first change). Each
+Messages are those an actor got since their chat was last checked (sent or edited, in order of
+first change): expectations on an actor read what is new in their chat, however many steps
+ago it came. Each
 expectation takes the first message after the previous match that satisfies it; captures
 (`params: {number: $complaint}`, regex groups `(?P<complaint>...)`, event fields) bind a
 variable the first time and compare it afterwards.
@@ -117,7 +119,7 @@ def check_actor(
 ) -> None:
     """Check one actor's ordered expectations; bind captures into `bound`; raise ConvoFailure."""
     if not expectations and messages:
-        raise ConvoFailure(f"expected {name} to get nothing in this step, got:\n{render(messages)}")
+        raise ConvoFailure(f"expected {name} to get nothing new, got:\n{render(messages)}")
     position = 0
     for item in expectations:
         where, spec = item.where, item.data
@@ -150,7 +152,8 @@ def check_actor(
             got = render(messages[position:]) if messages[position:] else "  (nothing)"
             raise ConvoFailure(
                 f"{where}: expected {name} to get {_show(spec)}\n"
-                f"{name} got in this step{' after the earlier matches' if position else ''}:\n{got}"
+                f"{name} got since last checked{' (after the earlier matches)' if position else ''}"
+                f":\n{got}"
             )
 
 

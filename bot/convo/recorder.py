@@ -22,7 +22,6 @@ from bot.convo.watch import StepWatcher
 from bot.fake.models import FakeMessage, FakeTap
 from bot.i18n import Translator, plain
 from bot.simulator import Simulator
-from flows.language import resolve_language
 
 NUMBER = re.compile(r"\d{6}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
@@ -60,7 +59,7 @@ class Recorder:
         return f"operator{user_id}" if user_id in self.operators else f"user{user_id}"
 
     def _language(self, user_id: int) -> str:
-        return resolve_language(self.sim.world.users[user_id].language_code)
+        return self.sim.language_of(self.sim.world.users[user_id].language_code)
 
     def _vars(self, text: str) -> str:
         """Known complaint numbers in `text` written as their variables."""

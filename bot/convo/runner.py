@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from bot.simulator import Actor, Simulator
 from flows.replies import DomainEvent
 
 MEDIA = ("photo", "document", "video")
+SETTLE = timedelta(seconds=10)
+"""A step waits this long (virtual time) at most for paced messages it caused."""
 
 
 @cache
@@ -83,11 +86,11 @@ class Run:
                 await self.step(sim, step)
 
     async def step(self, sim: Simulator, step: Step) -> None:
-        self.watcher.begin()
         first_event = len(self.events)
         data = substitute(step.data, self.vars, step.where, strict=True)
         try:
             await self.act(sim, step, data)
+            await settle(sim)
         except ScriptError:
             raise
         except AssertionError as exc:  # the bot crashed, stayed busy, or no such button
@@ -104,6 +107,7 @@ class Run:
                     self.vars,
                     lambda msgs: _render(sim.world, msgs),
                 )
+                self.watcher.seen(actor.id)
             check_events(step.events, self.events[first_event:], self.vars)
         except ConvoFailure as exc:
             raise ConvoFailure(
@@ -190,6 +194,16 @@ class Run:
                 f"(message {msg.message_id}: {on_screen})"
             )
         await actor.tap(label=found[0].label, data=found[0].data, message_id=msg.message_id)
+
+
+async def settle(sim: Simulator, budget: timedelta = SETTLE) -> None:
+    """Let what the step started finish: while the bot's own work waits on the clock (a paced
+    message to another chat, a retry after a 429), move the clock on, at most `budget`."""
+    limit = sim.clock.now() + budget
+    while sim.tasks.any_on_clock() and (due := sim.clock.next_wakeup()) is not None:
+        if due > limit:
+            return
+        await sim.advance(seconds=(due - sim.clock.now()).total_seconds())
 
 
 def _render(world: FakeTelegram, messages: Sequence[FakeMessage]) -> str:

@@ -1,4 +1,4 @@
-"""What a person would notice in their chat during one step of a conversation.
+"""What a person would notice in their chat since they last looked at it.
 
 New bot messages, and edits that changed the text, in order of first change. An edit that only
 drops or swaps the buttons of a message (the tapped prompt losing its keyboard) is not news; a
@@ -29,9 +29,13 @@ class StepWatcher:
             changed.append(msg)
 
     def begin(self) -> None:
-        """Start a new step."""
+        """Forget every chat's news."""
         self._changed = {}
 
+    def seen(self, chat_id: int) -> None:
+        """Forget one chat's news (its person has looked)."""
+        self._changed.pop(chat_id, None)
+
     def got(self, chat_id: int) -> list[FakeMessage]:
-        """The chat's messages that are news since `begin`."""
+        """The chat's messages that are news since `begin` or `seen`."""
         return list(self._changed.get(chat_id, []))

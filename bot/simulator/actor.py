@@ -9,7 +9,6 @@ from bot.fake.models import JSON, CallbackAnswer, FakeMessage
 from bot.fake.transcript import render_transcript
 from bot.fake.world import FakeTelegram
 from bot.i18n import Translator, plain
-from flows.language import resolve_language
 
 
 class Actor:
@@ -21,6 +20,7 @@ class Actor:
         user_id: int,
         process: Callable[[JSON], Awaitable[None]],
         translator: Translator | None,
+        language: str,
     ) -> None:
         self.world = world
         self.id = user_id
@@ -29,7 +29,7 @@ class Actor:
         self._last_query: str | None = None
         self._checkpoint = world.mark()
         self._checkpoint_before = self._checkpoint
-        self.language = resolve_language(world.users[user_id].language_code)
+        self.language = language
         """The language the bot speaks to this user (update it after they switch)."""
 
     @property

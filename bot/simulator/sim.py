@@ -25,6 +25,7 @@ from bot.fake.world import FakeTelegram
 from bot.i18n import Translator
 from bot.simulator.actor import Actor
 from bot.simulator.idle import DrainTimeout, Tasks
+from flows.language import resolve_language
 
 T = TypeVar("T")
 
@@ -49,6 +50,7 @@ class Simulator:
         world: FakeTelegram,
         *,
         translator: Translator | None = None,
+        default_language: str = "",
         raise_errors: bool = True,
         drain_timeout: float = 5.0,
     ) -> None:
@@ -56,6 +58,8 @@ class Simulator:
         self.clock = clock
         self.translator = translator
         """The message catalogs, for matching messages by key (`Actor.assert_last(key)`)."""
+        self.default_language = default_language
+        """The bot's DEFAULT_LANGUAGE (empty: the translator's first language)."""
         self.raise_errors = raise_errors
         self.errors: list[BaseException] = []
         self.tasks = Tasks(clock, self._record, self.transcripts, drain_timeout)
@@ -76,6 +80,7 @@ class Simulator:
         clock: FakeClock,
         world: FakeTelegram | None = None,
         translator: Translator | None = None,
+        default_language: str = "",
         raise_errors: bool = True,
         drain_timeout: float = 5.0,
     ) -> Simulator:
@@ -85,6 +90,7 @@ class Simulator:
             clock,
             world or FakeTelegram(clock),
             translator=translator,
+            default_language=default_language,
             raise_errors=raise_errors,
             drain_timeout=drain_timeout,
         )
@@ -163,9 +169,21 @@ class Simulator:
         actor = self._actors.get(user_id)
         if actor is None:
             actor = self._actors[user_id] = Actor(
-                self.world, user_id, self.process, self.translator
+                self.world,
+                user_id,
+                self.process,
+                self.translator,
+                self.language_of(language_code),
             )
         return actor
+
+    def language_of(self, language_code: str | None) -> str:
+        """The language the bot speaks to someone whose Telegram language is `language_code`
+        (as the desk resolves it, over the languages the translator has)."""
+        if self.translator is None:
+            return language_code or self.default_language
+        languages = self.translator.languages
+        return resolve_language(language_code, languages, self.default_language or languages[0])
 
     async def process(self, update: JSON) -> None:
         """Hand one update to the app the way PTB's update fetcher does, then wait until idle."""

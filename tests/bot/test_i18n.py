@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import DEFAULT_LOCALES, I18nError, MissingMessage, Translator
-from flows.catalog import Localized
-from flows.language import SUPPORTED, resolve_language
+from flows.catalog import Localized, load_catalog
+from flows.language import resolve_language
+
+LANGUAGES = load_catalog().codes  # the shipped catalog's languages
 
 # --- the real locales -------------------------------------------------------------------------
 
@@ -20,8 +22,9 @@ def real() -> Translator:
     return Translator.load()
 
 
-def test_real_locales_load_both_languages(real: Translator) -> None:
-    assert real.languages == SUPPORTED
+def test_real_locales_load_every_language_of_the_catalog(real: Translator) -> None:
+    assert set(real.languages) == set(LANGUAGES)
+    real.require(LANGUAGES)
     assert real.keys("zh-CN")
     assert Translator.load(DEFAULT_LOCALES).keys("en") == real.keys("en")
 
@@ -113,7 +116,7 @@ def tr(tmp_path: Path) -> Translator:
 
 
 def test_languages_come_from_folder_names(tr: Translator) -> None:
-    assert tr.languages == ("zh-CN", "en")
+    assert tr.languages == ("en", "zh-CN")  # in name order: the catalog orders the menus
 
 
 def test_files_of_one_language_are_merged(tr: Translator) -> None:
@@ -263,10 +266,22 @@ def test_empty_or_missing_directory_raises(tmp_path: Path) -> None:
     ],
 )
 def test_resolve_language(code: str | None, expected: str) -> None:
-    assert resolve_language(code) == expected
+    assert resolve_language(code, LANGUAGES, "zh-CN") == expected
 
 
 def test_resolve_language_default() -> None:
-    assert resolve_language("de", default="en") == "en"
-    assert resolve_language(None, default="en") == "en"
-    assert resolve_language("zh-TW", default="en") == "zh-CN"
+    assert resolve_language("de", LANGUAGES, "en") == "en"
+    assert resolve_language(None, LANGUAGES, "en") == "en"
+    assert resolve_language("zh-TW", LANGUAGES, "en") == "zh-CN"
+
+
+def test_resolve_language_prefers_an_exact_match_over_the_primary_subtag() -> None:
+    supported = ("zh-CN", "zh-TW", "en")
+    assert resolve_language("zh_tw", supported, "en") == "zh-TW"
+    assert resolve_language("zh-HK", supported, "en") == "zh-CN"  # the first zh
+    assert resolve_language("pt-BR", supported, "en") == "en"
+
+
+def test_a_missing_language_is_named(real: Translator) -> None:
+    with pytest.raises(I18nError, match=r"no message catalogs for fr .*locales/fr/"):
+        real.require(("zh-CN", "en", "fr"))

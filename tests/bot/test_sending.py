@@ -8,9 +8,10 @@ import re
 
 import pytest
 
+from bot.app import runtime
 from bot.simulator import Simulator
 from bot.simulator.actor import Actor
-from tests.flows.conversations import type_button
+from tests.flows.conversations import file_to_review, type_button
 
 
 def answers_to(sim: Simulator) -> list[tuple[bool, str | None]]:
@@ -111,3 +112,27 @@ async def test_start_up_goes_on_without_the_menu_when_set_my_commands_keeps_fail
     user = sim.user(1001, language_code="en")
     await user.send("/guide")
     user.assert_last("guide.index")
+
+
+async def test_a_redelivered_update_whose_answer_never_arrived_gets_it_again(
+    sim: Simulator,
+) -> None:
+    """Issue 10.1: "Yes, submit" committed but its confirmation never reached the user; the
+    redelivery used to be dropped by the claim (0 messages). Now the kept answer is sent."""
+    user = sim.user(1001, language_code="en")
+    await file_to_review(user)
+    await user.tap_key("filing.button.submit")
+    update = sim.world.user_tap(1001, label=user.label("filing.button.confirm"))
+    sim.world.fault("sendMessage", code=502, times=12, chat_id=1001)  # both replies, every try
+    sim.raise_errors = False
+    await sim.process(update)
+    assert not any(user.shows(m, "filing.submitted") for m in user.messages)
+    mark = user.mark()
+    await sim.process(update)  # Telegram delivers it again
+    user.assert_got("filing.submitted", since=mark)
+    user.assert_last("menu.welcome")
+    store = runtime(sim.app).store
+    assert len(await store.read(lambda tx: tx.complaints_of(1001))) == 1  # filed once
+    mark = user.mark()
+    await sim.process(update)  # and once it arrived, a third delivery sends nothing
+    assert user.since(mark) == []

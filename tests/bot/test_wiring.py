@@ -111,7 +111,7 @@ async def test_build_application_runs_on_the_store_it_is_given(
     path = tmp_path / "injected.sqlite3"
 
     async def open_store() -> Store:
-        store = await SqliteStore.open(path, now=START)
+        store = await SqliteStore.open(path, now=START, default_language="zh-CN")
         opened.append(store)
         return store
 

@@ -8,6 +8,7 @@ import pytest
 
 from bot.app import runtime
 from bot.simulator import Actor, Simulator
+from flows.context import Rules
 from tests.flows.conversations import (
     DESCRIPTION,
     TARGETS,
@@ -224,7 +225,7 @@ async def test_a_crash_apologises_and_logs_the_traceback(
     rt = runtime(sim.app)
 
     original = rt.desk
-    rt.desk = _Broken()  # type: ignore[assignment]
+    rt.desk = _Broken(original.rules)  # type: ignore[assignment]
     sim.raise_errors = False
     with caplog.at_level(logging.ERROR, logger="complaint_desk"):
         await user.tap_key("filing.button.submit")
@@ -240,7 +241,9 @@ async def test_a_crash_apologises_and_logs_the_traceback(
 class _Broken:
     """A desk whose every update fails, as a bug or a broken disk would."""
 
-    default_language = "zh-CN"
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.default_language = rules.default_language
 
     def handle(self, *args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")

@@ -64,14 +64,23 @@ async def seed(sim: Simulator, first: int, count: int, language: str = "en") -> 
         sim.world.add_user(uid, f"user{uid}", language)
 
 
-async def compose(op: Actor, text: str, *audience: str, count: int | None = None) -> None:
+Button = str | tuple[str, dict[str, Any]]  # a message key, or a key with its parameters
+
+
+def language_button(code: str) -> Button:
+    """A language's button: labelled with its name in itself (the catalog's `languages`)."""
+    return ("language.name", {"name": load_catalog().languages[code]})
+
+
+async def compose(op: Actor, text: str, *audience: Button, count: int | None = None) -> None:
     """/broadcast, the text, the audience buttons; stops at the preview (or sends with count)."""
     await op.send("/broadcast")
     op.assert_last("broadcast.ask_text")
     await op.send(text)
     op.assert_last("broadcast.ask_audience")
-    for key in audience:
-        await op.tap_key(key)
+    for button in audience:
+        key, params = (button, {}) if isinstance(button, str) else button
+        await op.tap_key(key, **params)
     if count is not None:
         op.assert_last("broadcast.confirm")
         await op.tap_key("broadcast.button.send", count=count)
@@ -199,13 +208,13 @@ async def test_texts_and_files_that_cannot_be_broadcast(limited: Simulator) -> N
     ("buttons", "expected"),
     [
         (("broadcast.button.all",), [OPERATOR, 1001, 1002, 1003, 1004]),
-        (("broadcast.button.language", "broadcast.language.zh-CN"), [1003, 1004]),
-        (("broadcast.button.language", "broadcast.language.en"), [OPERATOR, 1001, 1002]),
+        (("broadcast.button.language", language_button("zh-CN")), [1003, 1004]),
+        (("broadcast.button.language", language_button("en")), [OPERATOR, 1001, 1002]),
         (("broadcast.button.open",), [1001, 1003]),
     ],
 )
 async def test_preview_count_is_the_exact_audience(
-    limited: Simulator, buttons: tuple[str, ...], expected: list[int]
+    limited: Simulator, buttons: tuple[Button, ...], expected: list[int]
 ) -> None:
     sim = limited
     op = await operator(sim)
@@ -513,7 +522,7 @@ async def test_the_report_in_chinese(limited: Simulator) -> None:
     sim = limited
     op = await operator(sim, "zh-CN")
     await people(sim, [1001], "zh-CN")
-    await compose(op, "今晚维护", "broadcast.button.language", "broadcast.language.zh-CN", count=2)
+    await compose(op, "今晚维护", "broadcast.button.language", language_button("zh-CN"), count=2)
     await run(sim)
     report = status_message(op)
     assert op.shows(report, "broadcast.report")

@@ -11,7 +11,6 @@ import yaml
 
 from flows.catalog import (
     DEFAULT_CATALOG,
-    LANGUAGES,
     Catalog,
     CatalogError,
     TargetKind,
@@ -80,7 +79,7 @@ def test_every_type_is_complete_in_both_languages(catalog: Catalog, type_id: str
     texts = [t.title, t.summary, t.prepare, t.target.prompt, t.target.invalid, t.evidence.hint]
     texts.append(t.revocation.rule)
     for text in texts:
-        assert set(text.as_dict()) == set(LANGUAGES)
+        assert set(text.as_dict()) == set(catalog.languages)
         assert all(value.strip() for value in text.as_dict().values())
     assert len(t.title.get("zh-CN")) <= 24, "zh title must fit a button"
     assert len(t.title.get("en")) <= 32, "en title must fit a button"
@@ -268,7 +267,25 @@ def test_negative_window_names_file_and_field(raw: dict[str, Any]) -> None:
 
 def test_missing_english_text_is_named(raw: dict[str, Any]) -> None:
     del raw["types"][1]["summary"]["en"]
-    assert "my.yaml: types[1].summary.en: Field required" in _error(raw)
+    assert "my.yaml: types[1].summary: Value error, no text in en" in _error(raw)
+
+
+def test_a_text_in_a_language_the_catalog_does_not_list_is_named(raw: dict[str, Any]) -> None:
+    raw["types"][0]["title"]["fr"] = "Signaler un ami"
+    assert "types[0].title: Value error, fr is not in the catalog's languages" in _error(raw)
+
+
+def test_a_listed_language_needs_every_text(raw: dict[str, Any]) -> None:
+    """One line in `languages` makes every text of the catalog ask for that language."""
+    raw["languages"]["fr"] = "Français"
+    message = _error(raw)
+    assert "my.yaml: disclaimer: Value error, no text in fr" in message
+    assert "types[0].title: Value error, no text in fr" in message
+
+
+def test_a_language_code_is_checked(raw: dict[str, Any]) -> None:
+    raw["languages"]["Not A Code"] = "?"
+    assert "my.yaml: languages.Not A Code" in _error(raw)
 
 
 def test_empty_chinese_text_is_named(raw: dict[str, Any]) -> None:

@@ -55,7 +55,7 @@ async def test_guidance_warns_before_filing_an_irrevocable_type(sim: Simulator) 
     await user.tap_key("filing.button.type", **type_button("intellectual_property"))
     warning = CATALOG.type("intellectual_property").warning  # type: ignore[union-attr]
     assert warning is not None
-    assert warning.en.split(".")[0] in user.last.text
+    assert warning.get("en").split(".")[0] in user.last.text
 
 
 async def test_each_update_costs_one_database_round_trip(sim: Simulator) -> None:
@@ -174,7 +174,7 @@ async def test_language_follows_telegram_and_can_be_switched(sim: Simulator) -> 
     assert user.language == "zh-CN"
     user.assert_last("menu.welcome")
     await user.send("/language")
-    await user.tap_key("settings.button.en")
+    await user.tap_key("language.name", name=CATALOG.languages["en"])
     user.language = "en"
     user.assert_last("settings.language_set")
     await user.send("/start")

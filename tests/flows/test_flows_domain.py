@@ -8,6 +8,7 @@ rules quickly; the whole conversations through the real Application are in the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import cast
@@ -58,11 +59,22 @@ class FakeTx:
         self.audits: list[AuditEntry] = []
         self.broadcasts: list[Broadcast] = []
         self.seen: set[int] = set()
+        self.kept: dict[int, str] = {}
 
     def claim_update(self, update_id: int, now: datetime) -> bool:
         fresh = update_id not in self.seen
         self.seen.add(update_id)
         return fresh
+
+    def keep_outcome(self, update_id: int, outcome: str) -> None:
+        self.kept[update_id] = outcome
+
+    def kept_outcome(self, update_id: int) -> str | None:
+        return self.kept.get(update_id)
+
+    def forget_outcomes(self, update_ids: Sequence[int]) -> None:
+        for update_id in update_ids:
+            self.kept.pop(update_id, None)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         return self.users.get(user_id)

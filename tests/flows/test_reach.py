@@ -148,10 +148,12 @@ async def test_my_complaints_is_one_tap_from_everywhere(sim: Simulator, language
 
 
 async def test_descriptions_are_published_in_both_languages(sim: Simulator) -> None:
+    """The default language's (zh-CN) is the one without a language code: Telegram shows it
+    to everyone whose language has no text of its own; English is under "en"."""
     world = sim.world
     for kind, limit in (("description", 512), ("short_description", 120)):
-        en = world.descriptions[(kind, "")]
-        zh = world.descriptions[(kind, "zh")]
+        en = world.descriptions[(kind, "en")]
+        zh = world.descriptions[(kind, "")]
         assert 0 < len(en) <= limit
         assert 0 < len(zh) <= limit
         assert "official" in en

@@ -24,7 +24,7 @@ LATER = T0 + timedelta(minutes=5)
 @pytest.fixture
 async def other(store: Store) -> AsyncIterator[Store]:
     """Another instance on the same database as `store`."""
-    opened = await open_store(store.database)
+    opened = await open_store(store.database, default_language="zh-CN")
     try:
         yield opened
     finally:

@@ -78,6 +78,20 @@ def complaint(
     )
 
 
+async def test_an_updates_kept_answer_lives_until_it_is_forgotten(store: Store) -> None:
+    def claim(tx: Tx) -> None:
+        assert tx.claim_update(7, T0)
+        assert tx.claim_update(8, T0)
+        tx.keep_outcome(7, '{"answer": "seven"}')
+
+    await store.transact(claim)
+    assert await store.read(lambda tx: tx.kept_outcome(7)) == '{"answer": "seven"}'
+    assert await store.read(lambda tx: tx.kept_outcome(8)) is None  # nothing kept
+    assert await store.read(lambda tx: tx.kept_outcome(9)) is None  # never claimed
+    await store.transact(lambda tx: tx.forget_outcomes([7, 8, 9]))
+    assert await store.read(lambda tx: tx.kept_outcome(7)) is None
+
+
 async def test_claim_update_once(store: Store) -> None:
     assert await store.transact(lambda tx: tx.claim_update(BIG_ID, T0)) is True
     assert await store.transact(lambda tx: tx.claim_update(BIG_ID, T0)) is False

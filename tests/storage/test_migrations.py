@@ -44,6 +44,7 @@ def test_fresh_database_gets_every_migration(conn: sqlite3.Connection) -> None:
         ("0002_complaint_life", NOW),
         ("0003_broadcasts", NOW),
         ("0004_leases", NOW),
+        ("0005_update_outcomes", NOW),
     ]
     assert not conn.in_transaction
 
@@ -56,6 +57,7 @@ def test_rerun_applies_nothing(conn: sqlite3.Connection) -> None:
         "0002_complaint_life",
         "0003_broadcasts",
         "0004_leases",
+        "0005_update_outcomes",
     ]
 
 

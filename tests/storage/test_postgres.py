@@ -44,8 +44,8 @@ T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 @pytest.fixture
 async def two(pg_server: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
     """Two stores on one database, as two instances of the bot would have."""
-    first = await PostgresStore.open(pg_server)
-    second = await PostgresStore.open(pg_server)
+    first = await PostgresStore.open(pg_server, default_language="zh-CN")
+    second = await PostgresStore.open(pg_server, default_language="zh-CN")
     try:
         yield first, second
     finally:
@@ -62,13 +62,13 @@ async def test_the_database_setting_picks_the_store(pg_server: str, tmp_path: Pa
     settings = Settings(database=pg_server)
     assert settings.database == pg_server  # a DSN stays a string (a Path folds its //)
     assert Settings(database=str(tmp_path / "x.sqlite3")).database == tmp_path / "x.sqlite3"
-    store = await open_store(settings.database)
+    store = await open_store(settings.database, default_language="zh-CN")
     assert isinstance(store, PostgresStore)
     await store.close()
-    again = await open_store(settings.database)
+    again = await open_store(settings.database, default_language="zh-CN")
     assert again.migrations_applied == []  # type: ignore[attr-defined]  # all applied once
     await again.close()
-    store = await open_store(tmp_path / "x.sqlite3")
+    store = await open_store(tmp_path / "x.sqlite3", default_language="zh-CN")
     assert isinstance(store, SqliteStore)
     await store.close()
 

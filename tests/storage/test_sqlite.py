@@ -41,20 +41,21 @@ async def pragma(store: SqliteStore, name: str) -> Any:
 
 async def test_data_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "dir" / "desk.sqlite3"
-    store = await SqliteStore.open(path, now=T0)
+    store = await SqliteStore.open(path, now=T0, default_language="zh-CN")
     try:
         assert store.migrations_applied == [
             "0001_initial",
             "0002_complaint_life",
             "0003_broadcasts",
             "0004_leases",
+            "0005_update_outcomes",
         ]
         await store.transact(lambda tx: tx.save_user(user(1), expected_version=0))
         await store.transact(lambda tx: tx.claim_update(77, T0))
     finally:
         await store.close()
 
-    reopened = await SqliteStore.open(path)
+    reopened = await SqliteStore.open(path, default_language="zh-CN")
     try:
         assert reopened.migrations_applied == []
         assert await reopened.read(lambda tx: tx.load_user(1)) == user(1)
@@ -82,7 +83,7 @@ async def test_foreign_keys_enforced(sqlite_store: SqliteStore) -> None:
 
 
 async def test_in_memory_database() -> None:
-    store = await SqliteStore.open(":memory:")
+    store = await SqliteStore.open(":memory:", default_language="zh-CN")
     try:
         assert await store.transact(lambda tx: tx.claim_update(1, T0)) is True
         assert await pragma(store, "foreign_keys") == 1
@@ -146,7 +147,8 @@ async def test_open_closes_connection_when_setup_fails(tmp_path: Path) -> None:
     path = tmp_path / "not-a-db.sqlite3"
     path.write_bytes(b"this is not a database file" * 100)
     with pytest.raises(sqlite3.DatabaseError):
-        await SqliteStore.open(path)  # an unclosed connection would fail via ResourceWarning
+        # an unclosed connection would fail via ResourceWarning
+        await SqliteStore.open(path, default_language="zh-CN")
 
 
 def filed(number: str, evidence: int = 2, events: int = 2) -> ComplaintRecord:
@@ -254,9 +256,14 @@ async def test_0002_upgrades_a_database_with_data(tmp_path: Path) -> None:
     finally:
         conn.close()
 
-    store = await SqliteStore.open(path)
+    store = await SqliteStore.open(path, default_language="zh-CN")
     try:
-        assert store.migrations_applied == ["0002_complaint_life", "0003_broadcasts", "0004_leases"]
+        assert store.migrations_applied == [
+            "0002_complaint_life",
+            "0003_broadcasts",
+            "0004_leases",
+            "0005_update_outcomes",
+        ]
         assert await store.read(lambda tx: tx.load_user(1)) == UserRecord(
             user_id=1,
             language="en",
@@ -311,7 +318,7 @@ async def test_a_store_that_takes_the_file_expires_the_claims_of_the_dead(tmp_pa
     """The writer lock proves every earlier holder gone: its broadcast rows in flight are
     recovered at the next start without waiting for their lease, its outbox claims freed."""
     path = tmp_path / "desk.sqlite3"
-    store = await SqliteStore.open(path)
+    store = await SqliteStore.open(path, default_language="zh-CN")
 
     def setup(tx: Tx) -> int:
         tx.save_user(user(1), 0)
@@ -326,7 +333,7 @@ async def test_a_store_that_takes_the_file_expires_the_claims_of_the_dead(tmp_pa
 
     await store.transact(setup)
     await store.close()  # as if it died: the lock goes with it
-    store = await SqliteStore.open(path)
+    store = await SqliteStore.open(path, default_language="zh-CN")
     try:
         assert await store.transact(lambda tx: tx.recover_in_flight(T0)) == 1
         assert len(await store.transact(lambda tx: tx.claim_notifications(T0))) == 1

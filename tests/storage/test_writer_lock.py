@@ -22,7 +22,7 @@ from storage.writer_lock import DatabaseInUse
 
 async def main() -> int:
     try:
-        store = await SqliteStore.open(sys.argv[1])
+        store = await SqliteStore.open(sys.argv[1], default_language="zh-CN")
     except DatabaseInUse as exc:
         print(exc, file=sys.stderr)
         return 3
@@ -44,7 +44,7 @@ def second_process(path: Path) -> subprocess.CompletedProcess[str]:
 
 async def test_a_second_process_is_refused_naming_the_first(tmp_path: Path) -> None:
     path = tmp_path / "desk.sqlite3"
-    store = await SqliteStore.open(path)
+    store = await SqliteStore.open(path, default_language="zh-CN")
     try:
         refused = second_process(path)
         assert refused.returncode == 3, refused.stderr
@@ -65,19 +65,19 @@ async def test_the_lock_goes_with_a_killed_holder(tmp_path: Path) -> None:
         assert holder.stdout is not None
         assert await holder.stdout.readline() == b"opened\n"
         with pytest.raises(DatabaseInUse, match=f"in use by process {holder.pid} "):
-            await SqliteStore.open(path)
+            await SqliteStore.open(path, default_language="zh-CN")
     finally:
         holder.send_signal(signal.SIGKILL)
         await holder.communicate()
-    store = await SqliteStore.open(path)  # no stale lock after SIGKILL
+    store = await SqliteStore.open(path, default_language="zh-CN")  # no stale lock after SIGKILL
     await store.close()
 
 
 async def test_one_process_may_reopen_its_own_file(tmp_path: Path) -> None:
     """The simulator's restart (and a test reopening a file) stay within one process."""
     path = tmp_path / "desk.sqlite3"
-    first = await SqliteStore.open(path)
-    second = await SqliteStore.open(path)
+    first = await SqliteStore.open(path, default_language="zh-CN")
+    second = await SqliteStore.open(path, default_language="zh-CN")
     await first.close()
     assert second_process(path).returncode == 3  # still held by `second`
     await second.close()
@@ -86,7 +86,7 @@ async def test_one_process_may_reopen_its_own_file(tmp_path: Path) -> None:
 
 
 async def test_an_in_memory_database_takes_no_lock(tmp_path: Path) -> None:
-    store = await SqliteStore.open(":memory:")
+    store = await SqliteStore.open(":memory:", default_language="zh-CN")
     await store.close()
     assert files(tmp_path) == []
 

@@ -99,7 +99,7 @@ async def test_a_failed_expectation_shows_where_what_and_every_chat(tmp_path: Pa
 
 async def test_nothing_more_and_an_empty_list_fail_on_an_extra_message(tmp_path: Path) -> None:
     path = write(tmp_path, HEAD + "  - alice: /start\n    expect: {alice: []}\n")
-    with pytest.raises(ConvoFailure, match="expected alice to get nothing in this step"):
+    with pytest.raises(ConvoFailure, match="expected alice to get nothing new"):
         await run(path)
 
 

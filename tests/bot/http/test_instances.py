@@ -1,8 +1,9 @@
 """Several `serve` instances on one PostgreSQL database (issue 12): a round-robin sender posts
 interleaved updates of 200 users to three instances, each user's in order, some twice (one
 after the other, to another instance) and some to two instances at once. Every user's final
-state and transcript equals the single-instance run of the same script; no update is applied
-twice; no reply is missing."""
+state equals the single-instance run of the same script, and their transcript holds every reply
+of that run, in order (a duplicate may bring its kept answer again); no update is applied
+twice."""
 
 from __future__ import annotations
 
@@ -124,6 +125,11 @@ def transcripts(fake: FakeServer) -> dict[int, list[str]]:
     return {FIRST_USER + i: fake.texts(FIRST_USER + i) for i in range(USERS)}
 
 
+def is_subsequence(wanted: list[str], got: list[str]) -> bool:
+    rest = iter(got)
+    return all(any(text == seen for seen in rest) for text in wanted)
+
+
 @pytest.fixture
 def databases() -> Iterator[tuple[str, str]]:
     pg.require_server()
@@ -184,14 +190,22 @@ def test_three_instances_on_postgresql_equal_one(
         assert len(expected) == USERS
         assert final_states(many_dsn) == expected  # same states, same versions: none applied twice
         assert processed_count(many_dsn) == multi["updates"] == single["updates"]
-        assert transcripts(fake) == transcripts(fake_one)  # every reply, once
+        # Every reply arrived, in order. A duplicate that came before the first delivery's
+        # answer was known to be sent gets that answer again (at least once: flows/redelivery.py).
+        again = 0
+        many, one = transcripts(fake), transcripts(fake_one)
+        for user, texts in one.items():
+            assert is_subsequence(texts, many[user]), user
+            again += len(many[user]) - len(texts)
         assert fake.calls("answerCallbackQuery")["unanswered_callbacks"] == []
         duplicates = multi["twice_in_turn"] + multi["twice_at_once"]
         assert duplicates > 100
         assert sender.posted == multi["updates"] + duplicates
+        assert again <= duplicates
         print(
             f"\nmulti-instance: {multi['updates']} updates of {USERS} users, "
             f"{sender.posted} deliveries to 3 instances, {duplicates} duplicates delivered "
             f"({multi['twice_in_turn']} in turn, {multi['twice_at_once']} at once), "
-            f"duplicates applied: {processed_count(many_dsn) - multi['updates']}"
+            f"duplicates applied: {processed_count(many_dsn) - multi['updates']}, "
+            f"answers sent again: {again}"
         )

@@ -103,3 +103,30 @@ def test_sigterm_finishes_the_update_in_hand(
     assert processed(bot.db, update_id) == 1
     assert len(fake.texts(USER)) == 2  # answered before it stopped
     assert fake.state()["pending"] == []  # and confirmed
+
+
+def test_sigkill_after_commit_before_the_reply_then_the_redelivery_sends_the_answer(
+    fake: FakeServer, tmp_path: Path, started: list[BotProcess]
+) -> None:
+    """Issue 10.1: the process dies between commit and reply; the update comes again (its
+    offset was never confirmed) and, although the claim stops it running twice, its kept
+    answer is sent."""
+    bot = start_bot(fake, tmp_path, started)
+    say(fake, "/start")
+    replies_after(fake, 0)
+    fake.sim("fault", method="sendMessage", code=502, times=3, chat_id=USER)
+    update_id = say(fake, "/guide")
+
+    def first_try_failed() -> bool:
+        return any(c["code"] == 502 for c in fake.calls("sendMessage")["calls"])
+
+    until(first_try_failed, "the reply's first try")
+    bot.kill()  # committed (the reply is being sent), not confirmed
+    assert processed(bot.db, update_id) == 1
+    assert len(fake.texts(USER)) == 1
+    bot.restart()
+    replies_after(fake, 1)  # the kept answer, sent by the new process
+    assert processed(bot.db, update_id) == 1
+    assert fake.state()["fetched"][str(update_id)] == 2
+    assert bot.terminate() == 0
+    assert len(fake.texts(USER)) == 2
