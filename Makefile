@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --desk-coverage=.desk-coverage.json --desk-coverage-gate=tests/convos/coverage-exceptions.yaml
 
 diagram: $(STAMP)
 	$(BIN)/complaint-desk diagram

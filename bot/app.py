@@ -213,7 +213,13 @@ def build_application(
         settings=settings,
         clock=clock,
         desk=Desk(
-            Rules(catalog, random_number, settings.default_language, settings.operator_ids),
+            Rules(
+                catalog,
+                random_number,
+                settings.default_language,
+                settings.operator_ids,
+                settings.retention_days,
+            ),
             REGISTRY,
         ),
         renderer=Renderer(translator, clock),

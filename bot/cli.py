@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
 
+from bot import logs
 from bot.config import Settings
 from flows.catalog import CatalogError, load_catalog
 from storage.factory import database_setting
@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
     bench.add_argument("--users", type=int, default=40, help="conversations per arm and round")
     bench.add_argument("--concurrency", type=int, default=1, help="users in flight")
+    bench.add_argument(
+        "--scale", type=int, nargs="+", metavar="N", help="with N users stored (e.g. 1000 100000)"
+    )
+    bench.add_argument("--broadcast", type=int, metavar="N", help="a broadcast to N users")
     catalog = sub.add_parser("catalog", help="rules catalog tools")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     check = catalog_sub.add_parser("check", help="validate a catalog file")
@@ -70,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from bot import bench
 
-        return bench.main(args.rounds, args.users, args.concurrency)
+        return bench.main(args)
     if args.command == "catalog":
         try:
             catalog = load_catalog(args.file)
@@ -88,9 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     except (CatalogError, ValueError) as exc:
         print(f"complaint-desk: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    token = settings.telegram_bot_token
+    logs.configure(settings.log_level, [token.get_secret_value()] if token else [])
     if args.command in ("migrate", "backup"):
         from bot import maintenance
 
@@ -127,8 +130,6 @@ def _run_telegram(settings: Settings, *, webhook: bool = False) -> int:
     from bot.serve import serve
     from storage.writer_lock import DatabaseInUse
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every poll (with the token)
-    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per callback per update
     try:
         if webhook:
             return serve(settings)

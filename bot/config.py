@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     operator_ids: Annotated[frozenset[int], NoDecode] = frozenset()  # "1,2" (not JSON)
     default_language: str = ""  # checked against the catalog's languages at start-up
     log_level: str = "INFO"
+    # Personal data of a complaint closed (result given or withdrawn) longer ago than this is
+    # erased by the sweeper; number, type, stage and times stay (flows/privacy.py).
+    retention_days: int = Field(default=180, ge=1)
     # The longest the deadline sweeper sleeps. It wakes exactly at the next stored deadline anyway;
     # this bounds how late it notices deadlines created while it slept (all are >= ~1 h ahead).
     sweep_seconds: float = Field(default=300.0, gt=0)

@@ -63,6 +63,10 @@ class Renderer:
     ) -> None:
         """Answer the tap (once: Telegram shows a spinner until answered), then send replies.
 
+        A tap costs two calls: the answer and the next question. The tapped prompt keeps its
+        buttons (no third call to remove them): they carry the prompt's nonce, so a later tap
+        on them gets the "older message" answer and changes nothing (flows/engine.py).
+
         Every call is retried until it is done (bot/sending.py). One reply that still fails does
         not stop the ones after it; the first such failure is raised at the end, so the error
         handler's apology comes after everything that could be delivered.
@@ -78,26 +82,18 @@ class Renderer:
             notice = outcome.notice
             text = plain(self.text(lang, notice.key, notice.params)) if notice else None
             await self._answer(bot, query, text, bool(notice and notice.alert))
-        edited = False
         failed: Exception | None = None
         for batch in _albums(outcome.replies):
             try:
                 if len(batch) > 1:
                     await self._album(bot, chat_id, batch, lang)
                 else:
-                    edited |= await self._send(bot, chat_id, batch[0], outcome, query)
+                    await self._send(bot, chat_id, batch[0], outcome, query)
             except Forbidden:
                 raise  # they blocked the bot: nothing after this can arrive either
             except Exception as error:
                 log.error("reply %s to %s failed: %s", batch[0].key, chat_id, type(error).__name__)
                 failed = failed or error
-        if query is not None and outcome.replies and not edited and query.message is not None:
-            # The tapped prompt is answered: drop its buttons so the chat reads cleanly.
-            remove = {"chat_id": chat_id, "message_id": query.message.message_id}
-            await self.persist(
-                lambda: _ignore_unmodified(call(bot, "editMessageReplyMarkup", remove)),
-                "drop buttons",
-            )
         if failed is not None:
             raise failed
 
@@ -113,7 +109,7 @@ class Renderer:
 
     async def _send(
         self, bot: Bot, chat_id: int, reply: Reply, outcome: Outcome, query: CallbackQuery | None
-    ) -> bool:
+    ) -> None:
         text = self.text(outcome.language, reply.key, reply.params)
         markup = self.keyboard(reply.buttons, outcome.language, outcome.nonce)
         html = {"parse_mode": ParseMode.HTML, "reply_markup": markup}
@@ -123,15 +119,14 @@ class Renderer:
             await self.persist(
                 lambda: _ignore_unmodified(call(bot, "editMessageText", edit)), "editMessageText"
             )
-            return True
+            return
         file = reply.file or (Attachment("photo", reply.photo) if reply.photo else None)
         if file is not None:
             params = {"chat_id": chat_id, file.kind: file.file_id, "caption": text or None, **html}
             await self.persist(partial(call, bot, _SEND[file.kind], params), file.kind)
-            return False
+            return
         message = {"chat_id": chat_id, "text": text, **html}
         await self.persist(partial(call, bot, "sendMessage", message), "sendMessage")
-        return False
 
     async def _album(self, bot: Bot, chat_id: int, replies: list[Reply], language: str) -> None:
         # PTB's InputMedia objects here: Bot._post prepares a `media` list of them (parse mode

@@ -20,7 +20,7 @@ from flows.complaints import title
 from flows.context import Context
 from flows.conversation import FlowModel, Trigger, ask
 from flows.events import Event, Forward, Media, MediaKind, Text, Unsupported
-from flows.machines import shared_machine
+from flows.machines import shared_machine, validator
 from flows.records import Broadcast, Segment, SegmentKind
 from flows.replies import Button, Ref, Reply
 from flows.task import (
@@ -85,19 +85,12 @@ def content_problem(ev: EventData) -> Reply | None:
     return None
 
 
-def content_ok(ev: EventData) -> bool:
-    return content_problem(ev) is None
+content_ok, content_rejected = validator(content_problem)
 
 
 def set_content(ev: EventData) -> None:
     data = _data(_m(ev))
     data.text, data.photo = str(ev.kwargs["text"]), ev.kwargs.get("photo")
-
-
-def content_rejected(ev: EventData) -> None:
-    problem = content_problem(ev)
-    assert problem is not None
-    _m(ev).replies.append(problem)
 
 
 def _arg(ev: EventData) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flows.catalog import Catalog
@@ -34,6 +34,11 @@ class Rules:
     new_number: Callable[[datetime], str]  # draws a random, readable number
     default_language: str = ""
     operators: frozenset[int] = frozenset()
+    retention_days: int = 180  # personal data of a closed complaint is erased after this
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.retention_days)
 
     def __post_init__(self) -> None:
         language = self.catalog.default_language(self.default_language)

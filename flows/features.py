@@ -3,7 +3,7 @@ Telegram shows in its menu. A new feature is a module exporting a `Feature`, lis
 
 from __future__ import annotations
 
-from flows import broadcast, filing, follow, guide, operator, revoke, settings
+from flows import broadcast, filing, follow, guide, operator, privacy, revoke, settings
 from flows.registry import Registry
 
 REGISTRY = Registry.of(
@@ -15,9 +15,10 @@ REGISTRY = Registry.of(
         revoke.FEATURE,
         operator.FEATURE,
         broadcast.FEATURE,
+        privacy.FEATURE,
     ),
 )
 # The commands shown in Telegram's menu, in order.
-MENU_COMMANDS = ("start", "mycomplaints", "guide", "settings", "language", "cancel")
+MENU_COMMANDS = ("start", "mycomplaints", "guide", "settings", "language", "privacy", "cancel")
 # Operators' chats also show these.
 OPERATOR_COMMANDS = ("queue", "find", "open", "requests", "export", "broadcast", "broadcasts")

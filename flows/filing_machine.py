@@ -22,7 +22,7 @@ from flows.complaints import target_key
 from flows.evidence import kinds_list, too_big
 from flows.explain import type_rule
 from flows.filing_model import DRAFTING, FilingModel, FilingState
-from flows.machines import shared_machine
+from flows.machines import shared_machine, validator
 from flows.records import ComplaintRecord, Draft, EvidenceItem, EvidenceKind
 from flows.replies import Button, DomainEvent, Notice, Ref, Reply
 
@@ -77,8 +77,7 @@ def evidence_problem(ev: EventData) -> Ref | None:
     return None
 
 
-def evidence_ok(ev: EventData) -> bool:
-    return evidence_problem(ev) is None
+evidence_ok, evidence_rejected = validator(evidence_problem)
 
 
 def enough_evidence(ev: EventData) -> bool:
@@ -141,12 +140,6 @@ def add_evidence(ev: EventData) -> None:
     same_album = group is not None and any(e.media_group_id == group for e in m.draft.evidence)
     _set_draft(m, evidence=(*m.draft.evidence, item))
     m.ask_again = not same_album  # an album arrives as one update per file: acknowledge it once
-
-
-def evidence_rejected(ev: EventData) -> None:
-    problem = evidence_problem(ev)
-    assert problem is not None
-    _m(ev).replies.append(Reply(problem.key, problem.params))
 
 
 def undo_evidence(ev: EventData) -> None:

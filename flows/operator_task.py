@@ -21,7 +21,7 @@ from flows.complaints import add_to_timeline, save
 from flows.context import Context
 from flows.conversation import FlowModel, Trigger
 from flows.events import Event, Text
-from flows.machines import shared_machine
+from flows.machines import shared_machine, validator
 from flows.operator_cards import cannot_revoke, card, record, request_card
 from flows.records import ComplaintRecord, RequestStatus, TimelineEntry
 from flows.replies import Button, Ref, Reply
@@ -72,18 +72,11 @@ def text_problem(ev: EventData) -> Ref | None:
     return None
 
 
-def text_ok(ev: EventData) -> bool:
-    return text_problem(ev) is None
+text_ok, text_rejected = validator(text_problem)
 
 
 def set_text(ev: EventData) -> None:
     _data(_m(ev)).text = str(ev.kwargs["text"]).strip()
-
-
-def text_rejected(ev: EventData) -> None:
-    problem = text_problem(ev)
-    assert problem is not None
-    _m(ev).replies.append(Reply(problem.key, problem.params))
 
 
 def clear_text(ev: EventData) -> None:

@@ -279,5 +279,23 @@ class Ledger(Protocol):
     def get_delivery(self, broadcast_id: int, user_id: int) -> Delivery | None: ...
 
 
-class Tx(Users, Complaints, Requests, Outbox, Audit, Ledger, Protocol):
+class Privacy(Protocol):
+    """Erasing personal data, keeping what is anonymous (number, type, stage, times)."""
+
+    def erase_complaint(self, number: str) -> None:
+        """Blank the complaint's target, description, result and timeline notes, delete its
+        evidence and its withdrawal requests' materials and decision texts."""
+        ...
+
+    def erasable_complaints(self, closed_before: datetime, limit: int = 50) -> list[str]:
+        """Numbers of complaints closed (result given or withdrawn) before `closed_before`
+        whose personal data is still stored, oldest first."""
+        ...
+
+    def erase_sent_notifications(self, user_id: int) -> int:
+        """Delete the notifications already sent to `user_id`; how many."""
+        ...
+
+
+class Tx(Users, Complaints, Requests, Outbox, Audit, Ledger, Privacy, Protocol):
     """One open transaction: every part of the port."""

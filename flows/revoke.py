@@ -19,7 +19,7 @@ from flows.context import Context
 from flows.conversation import FlowModel, Trigger, ask
 from flows.events import Event, Forward, Media, Text
 from flows.evidence import evidence_item
-from flows.machines import shared_machine
+from flows.machines import shared_machine, validator
 from flows.policy import Channel
 from flows.records import (
     AccountKind,
@@ -90,8 +90,7 @@ def material_problem(ev: EventData) -> Ref | None:
     return materials.problem(m.catalog, data.needed, data.materials, ev.kwargs["item"])
 
 
-def material_ok(ev: EventData) -> bool:
-    return material_problem(ev) is None
+material_ok, material_rejected = validator(material_problem)
 
 
 def last_material(ev: EventData) -> bool:
@@ -113,18 +112,11 @@ def explanation_problem(ev: EventData) -> Ref | None:
     return None
 
 
-def explanation_ok(ev: EventData) -> bool:
-    return explanation_problem(ev) is None
+explanation_ok, explanation_rejected = validator(explanation_problem)
 
 
 def set_explanation(ev: EventData) -> None:
     _data(_m(ev)).explanation = str(ev.kwargs["text"]).strip()
-
-
-def explanation_rejected(ev: EventData) -> None:
-    problem = explanation_problem(ev)
-    assert problem is not None
-    _m(ev).replies.append(Reply(problem.key, problem.params))
 
 
 def clear_explanation(ev: EventData) -> None:
@@ -155,12 +147,6 @@ def minor_refused(ev: EventData) -> None:
 def add_material(ev: EventData) -> None:
     data = _data(_m(ev))
     data.materials = (*data.materials, ev.kwargs["item"])
-
-
-def material_rejected(ev: EventData) -> None:
-    problem = material_problem(ev)
-    assert problem is not None
-    _m(ev).replies.append(Reply(problem.key, problem.params))
 
 
 def clear_materials(ev: EventData) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flows import complaints, explain, lifecycle
+from flows import complaints, explain, lifecycle, privacy
 from flows.context import Rules, notification
 from flows.policy import Channel
 from flows.ports import Tx
@@ -23,6 +23,7 @@ REMEMBER_UPDATES = timedelta(hours=48)
 def sweep(tx: Tx, now: datetime, rules: Rules, batch: int = 100) -> datetime | None:
     """Fire everything due by `now`; return when the next thing falls due (None: nothing)."""
     tx.prune_updates(now - REMEMBER_UPDATES)
+    privacy.purge(tx, now, rules)
     for complaint in tx.due_complaints(now, batch):
         updated = _auto_review(tx, complaint, now, rules)
         updated = _remind(tx, updated, now, rules)

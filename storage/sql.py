@@ -23,6 +23,7 @@ from flows.records import (
     UserRecord,
 )
 from storage.broadcasts import LedgerSql
+from storage.privacy import PrivacySql
 from storage.requests import RequestsSql
 from storage.rows import (
     COMPLAINT_LIFE,
@@ -42,7 +43,7 @@ _OPEN_MARKS = marks(len(_OPEN_STAGES))
 _OPEN = RequestStatus.OPEN.value
 
 
-class SqlTx(RequestsSql, LedgerSql):
+class SqlTx(RequestsSql, LedgerSql, PrivacySql):
     """One open transaction; `flows.ports.Tx`. Valid only inside the unit of work it was
     handed to (it is bound to the database thread)."""
 

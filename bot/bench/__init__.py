@@ -22,7 +22,22 @@ broadcast to N recipients on the fake with Telegram's limits on (bot/bench/broad
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+
+from bot.bench import broadcast, scale
 from bot.bench.arms import SETUP_CALLS
-from bot.bench.rounds import Table, main, report, run
+from bot.bench.rounds import Table, report, run
 
 __all__ = ["SETUP_CALLS", "Table", "main", "report", "run"]
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.broadcast:
+        print(broadcast.report(asyncio.run(broadcast.run(args.broadcast))))
+    elif args.scale:
+        results = asyncio.run(scale.run(args.scale, args.rounds, args.users, args.concurrency))
+        print(scale.report(results, args.concurrency))
+    else:
+        print(report(asyncio.run(run(args.rounds, args.users, args.concurrency))))
+    return 0

@@ -153,8 +153,3 @@ def report(table: Table) -> str:
     lines.append("hops, SQL, calls: per update (DB round trips, SQL statements, Bot API calls)")
     lines.append(f"peak RSS {table.peak_rss_mib:.1f} MiB")
     return "\n".join(lines)
-
-
-def main(rounds: int, users: int, concurrency: int) -> int:
-    print(report(asyncio.run(run(rounds, users, concurrency))))
-    return 0

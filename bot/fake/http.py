@@ -64,6 +64,7 @@ class HttpFront:
         self.pending: list[JSON] = []  # not confirmed yet (getUpdates mode)
         self.fetched: dict[int, int] = defaultdict(int)  # update id -> times returned
         self.deliveries: list[tuple[int, int]] = []  # webhook: (update id, HTTP status or 0)
+        self.posting: dict[int, int] = defaultdict(int)  # webhook: update id -> POSTs begun
         self.webhook_url = ""
         self.webhook_secret = ""
         self._changed = asyncio.Condition()
@@ -90,6 +91,8 @@ class HttpFront:
         user = _sender(update)
         async with self._user_locks[user]:
             for attempt in range(WEBHOOK_ATTEMPTS):
+                self.posting[update["update_id"]] += 1
+                await self._notify()
                 headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
                 try:
                     answer = await self._http.post(self.webhook_url, json=update, headers=headers)
@@ -221,13 +224,11 @@ class HttpFront:
         }
 
     async def sim_wait(self, body: JSON) -> JSON:
-        """Until update `update_id` was fetched (or delivered), at most `timeout` seconds."""
+        """Until update `update_id` was fetched (or its POST begun), at most `timeout` s."""
         update_id = int(body["update_id"])
 
         def seen() -> bool:
-            return self.fetched.get(update_id, 0) > 0 or any(
-                uid == update_id for uid, _ in self.deliveries
-            )
+            return self.fetched.get(update_id, 0) > 0 or self.posting.get(update_id, 0) > 0
 
         async with self._changed:
             with contextlib.suppress(TimeoutError):
@@ -267,7 +268,7 @@ def _error(code: int, description: str) -> JSON:
 
 def _jsonable(params: JSON) -> JSON:
     return {
-        k: v if isinstance(v, str | int | float | bool | None) else str(v)
+        k: v if isinstance(v, str | int | float | bool | list | dict | None) else str(v)
         for k, v in params.items()
     }
 

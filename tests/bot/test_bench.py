@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bot import bench
+from bot.bench import broadcast, scale
 
 
 async def test_arms_interleave_and_d10_makes_the_desks_calls() -> None:
@@ -40,3 +41,21 @@ async def test_arms_interleave_and_d10_makes_the_desks_calls() -> None:
     assert "D10s" in text
     assert "desk/X CPU" in text
     assert "peak RSS" in text
+
+
+async def test_scale_mode_loads_users_through_the_store_and_times_the_queries() -> None:
+    results = await scale.run([30], rounds=2, users=2, concurrency=1)
+    (row,) = results
+    assert row.users == 30
+    assert len(row.ratios) == 2
+    assert row.hops <= 1.0
+    assert set(row.timings) == {"sweep", "queue", "flagged", "audience", "ledger"}
+    assert "x empty" in scale.report(results, 1)
+
+
+async def test_broadcast_mode_reaches_everyone_without_429s() -> None:
+    result = await broadcast.run(40)
+    assert result.sent == 40
+    assert result.refused == 0
+    assert len(result.reply_delays) == 10  # the talking user's whole conversation
+    assert "msg/s" in broadcast.report(result)

@@ -4,6 +4,7 @@ again), /healthz and /metrics tell the truth."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import httpx
@@ -54,6 +55,10 @@ def test_updates_arrive_by_webhook_and_are_answered(
     bot, client = start_server(fake, tmp_path, started)
     state = fake.state()
     assert state["webhook"] == str(client.base_url.join(secret_path(SECRET)))
+    [call] = fake.calls("setWebhook")["calls"]
+    assert call["params"]["secret_token"] == SECRET
+    assert call["params"]["max_connections"] == "40"
+    assert call["params"]["allowed_updates"] == ["message", "callback_query"]
     update = fake.sim("text", user=USER, text="/start", language="en")["update"]
     until(lambda: fake.texts(USER), "the menu")
     assert fake.state()["deliveries"] == [[update["update_id"], 200]]
@@ -115,4 +120,29 @@ def test_healthz_goes_503_when_the_database_is_gone_and_back_to_200(
     assert answer.json()["problems"][0].startswith("database:")
     moved.rename(bot.db)
     assert client.get("/healthz").status_code == 200
+    client.close()
+
+
+def test_sigterm_finishes_the_update_in_hand(
+    fake: FakeServer, tmp_path: Path, started: list[BotProcess]
+) -> None:
+    bot, client = start_server(fake, tmp_path, started)
+    lock = WriteLock(bot.db)  # the update's transaction waits on it
+    uid = fake.sim("text", user=USER, text="/start", language="en")["update"]["update_id"]
+    assert fake.sim("wait", update_id=uid)["seen"]  # its POST is in the server's hands
+    bot.proc.send_signal(15)
+
+    def closed() -> bool:  # uvicorn stops accepting first, then finishes what it holds
+        try:  # a bare connection: /healthz would wait behind the update on the store
+            socket.create_connection(("127.0.0.1", client.base_url.port or 0), timeout=5).close()
+        except OSError:
+            return True
+        return False
+
+    until(closed, "the server to stop accepting")
+    lock.release()
+    assert bot.proc.wait(timeout=60) in (0, -15)
+    assert fake.state()["deliveries"] == [[uid, 200]]  # answered after commit, not cut off
+    assert processed(bot.db, uid) == 1
+    assert len(fake.texts(USER)) == 1
     client.close()
