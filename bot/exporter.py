@@ -3,8 +3,8 @@
 The command (`flows.triage.export_command`) checks its arguments and publishes
 `export.requested`; this sink then reads the complaints in batches of `batch` rows (each batch
 one read, keyed on (submitted_at, number), so nothing is skipped or repeated and no offset
-grows), writes each row to a temporary file that stays in memory only while small, and sends
-the file. Memory stays flat whatever the range: at most one batch of records at a time.
+grows), writes each row to a temporary file on disk, and sends the file. Memory stays flat
+whatever the range: at most one batch of records at a time.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ COLUMNS = (
     "revoked_at",
     "description",
 )
-SPOOL_BYTES = 1024 * 1024  # the file moves to disk beyond this
 
 
 def row(c: ComplaintRecord) -> list[str]:
@@ -89,7 +88,7 @@ class Exporter:
         start = datetime.fromisoformat(str(data["start"]))
         end = datetime.fromisoformat(str(data["end"]))
         stage = Stage(str(data["stage"])) if data.get("stage") else None
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        with tempfile.NamedTemporaryFile(suffix=".csv") as spool:  # on disk: memory stays flat
             text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
             count = await self.write(text, start, end, stage)
             text.flush()

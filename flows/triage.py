@@ -27,6 +27,7 @@ FIND_MAX = 100  # characters of a search text
 FIND_RESULTS = 10
 EXPORT_MAX_DAYS = 366
 EXPORT_DEFAULT_DAYS = 30
+INSTANT = timedelta(microseconds=1)  # periods ending now include what was filed this instant
 STAGE_ORDER = tuple(s for s in Stage if s in OPEN_STAGES)
 
 
@@ -199,7 +200,8 @@ def parse_export(ctx: Context, args: str) -> tuple[datetime, datetime, Stage | N
     """`[period] [stage]`: a period is `7d` (the last 7 days), `2026-11` (a month) or
     `2026-11-01..2026-11-30` (days, both included; Beijing dates); 30 days if none. A stage is
     a stage name. Anything else, or more than a year, is refused with what is accepted."""
-    end, start, stage = ctx.now, ctx.now - timedelta(days=EXPORT_DEFAULT_DAYS), None
+    end = ctx.now + INSTANT  # up to and including now
+    start, stage = end - timedelta(days=EXPORT_DEFAULT_DAYS), None
     for word in args.lower().split():
         if word in {s.value for s in Stage}:
             stage = Stage(word)
@@ -217,7 +219,7 @@ def parse_export(ctx: Context, args: str) -> tuple[datetime, datetime, Stage | N
 
 def _period(word: str, now: datetime) -> tuple[datetime, datetime] | None:
     if word.endswith("d") and word[:-1].isdigit() and len(word) <= 6:
-        return now - timedelta(days=int(word[:-1])), now
+        return now + INSTANT - timedelta(days=int(word[:-1])), now + INSTANT
     try:
         if ".." in word:
             first, last = word.split("..", 1)

@@ -9,6 +9,7 @@ import io
 from datetime import timedelta
 
 from bot.app import runtime
+from bot.exporter import COLUMNS
 from bot.simulator import Simulator
 from flows.ports import Tx
 from flows.records import ComplaintRecord, Stage
@@ -139,3 +140,10 @@ async def test_export_refuses_what_it_cannot_read(sim: Simulator) -> None:
     user = sim.user(1001, language_code="en")
     await user.send("/export")
     user.assert_last("errors.not_operator")
+    number = await file(user, "payment")
+    await op.send("/export 7d accepted")  # none accepted: a file with the header only
+    assert op.last.file is not None
+    assert op.last.file.data.decode("utf-8-sig").splitlines() == [",".join(COLUMNS)]
+    await op.send("/export 7d")  # a small file too (not only one big enough to spill to disk)
+    assert op.last.file is not None
+    assert number in op.last.file.data.decode("utf-8-sig")
