@@ -193,6 +193,19 @@ class Outbox(Protocol):
         instance's own and expired claims are taken (again)."""
         ...
 
+    def defer_notification(self, notification_id: int, until: datetime) -> None:
+        """Keep an undeliverable notification (the chat does not exist yet) unclaimed until
+        `until` or until the person writes (`wake_notifications`); never dropped."""
+        ...
+
+    def wake_notifications(self, user_id: int) -> int:
+        """Make the person's deferred notifications claimable now; how many."""
+        ...
+
+    def deferred_notifications(self) -> list[int]:
+        """The recipient of each notification kept for later."""
+        ...
+
     def mark_sent(self, ids: list[int], now: datetime) -> None:
         """Record notifications as delivered (or given up on): they are never sent again."""
         ...

@@ -104,6 +104,7 @@ def queue_view(ctx: Context, wanted: str, page: int = 0, *, edit: bool = False) 
         (_b("operator.button.filters", "filters"), _b("operator.button.requests", "requests"))
     )
     params = {"filter": _filter_name(ctx, wanted), "count": total, "page": page + 1, "pages": pages}
+    params["waiting"] = Ref("operator.waiting", {"n": len(ctx.tx.deferred_notifications())})
     key = "operator.queue" if items else "operator.queue_empty"
     return Reply(key, params, tuple(rows), edit=edit)
 
