@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit diagram clean
+.PHONY: run test lint typecheck unit chaos diagram clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest --desk-coverage=.desk-coverage.json --desk-coverage-gate=tests/convos/coverage-exceptions.yaml
+
+## make chaos (not part of make test): the kill loop, 100 SIGKILLs of the real bot while people
+## file complaints through the fake Telegram's HTTP front; prints one table (tests/chaos).
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos
 
 diagram: $(STAMP)
 	$(BIN)/complaint-desk diagram

@@ -253,7 +253,10 @@ def build_application(
 
     async def open_configured() -> Store:  # the database setting picks SQLite or PostgreSQL
         return await open_store(
-            settings.database, now=clock.now(), default_language=rt.desk.default_language
+            settings.database,
+            now=clock.now(),
+            default_language=rt.desk.default_language,
+            migrate=settings.migrate_on_start,
         )
 
     async def post_init(app: AnyApp) -> None:

@@ -13,17 +13,18 @@ sending):
 2. send each one through the pacer's bulk lane (`bot.pacer`: at most the configured rate
    overall, shared with interactive replies, and one message a second per chat), the batch's
    sends concurrently so a slow round trip does not slow the rate;
-3. record every outcome in one transaction:
+3. record every outcome in one transaction (if that write fails, e.g. the database is busy,
+   it is retried until it succeeds, so the batch's rows always end terminal or pending):
    - sent, with Telegram's message id;
    - blocked (403): the user is marked as having blocked the bot (left out of later
      broadcasts until they write again) and is never retried;
    - 429 (`RetryAfter`): the row goes back to pending (nothing is dropped) and the pacer holds
      every bulk send for `retry_after`;
-   - a time-out after the request was sent (`TimedOut`): `unknown`. Telegram may have
-     delivered it and offers no idempotency, so it is never resent;
-   - a 400 (`BadRequest`): failed at once with Telegram's reason (it would be refused again);
-   - any other error: retried up to `max_attempts` times in all (waiting 1 s, 2 s... on the
-     clock), then failed with the reason;
+   - a 400 (`BadRequest`, incl. `ChatMigrated`) or any other answer from Telegram: failed at
+     once with Telegram's reason (it would be refused again);
+   - any error that can come after the request was sent (`NetworkError`: a dropped
+     connection, a 5xx or 502 as PTB raises them, `TimedOut`): `unknown`. Telegram may have
+     delivered it and offers no idempotency, so it is never resent (at most once);
    - withdrawn before it was sent (the broadcast was paused or cancelled, or the process is
      stopping): back to pending.
 
@@ -44,7 +45,6 @@ buttons), then turned into the final report.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,7 +53,7 @@ from functools import partial
 from typing import Any
 
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.clock import Clock
@@ -145,7 +145,6 @@ class Broadcaster:
         batch: int = 20,
         progress_seconds: float = 5.0,
         progress_sends: int = 100,
-        max_attempts: int = 3,
         retry_seconds: float = 1.0,
         stop_timeout: float = 10.0,
         turn_seconds: float = 5.0,
@@ -159,7 +158,6 @@ class Broadcaster:
         self.batch = batch
         self.progress_seconds = progress_seconds
         self.progress_sends = progress_sends
-        self.max_attempts = max_attempts
         self.retry_seconds = retry_seconds
         self.stop_timeout = stop_timeout
         self.turn_seconds = turn_seconds
@@ -210,12 +208,18 @@ class Broadcaster:
         task, self._task = self._task, None
         if task is None or task.done():
             return
+        # Awaited directly (no wait_for/shield wrapper), so the simulator sees this stop
+        # waiting on the drain, and the drain on its clock; cancelled after `stop_timeout`.
+        timer = asyncio.get_running_loop().call_later(self.stop_timeout, task.cancel)
         try:
-            await asyncio.wait_for(asyncio.shield(task), self.stop_timeout)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # this stop itself was cancelled
+            log.warning("broadcaster: the batch in flight did not end in time; cancelled")
+        finally:
+            timer.cancel()
 
     # -- the work ------------------------------------------------------------------------
 
@@ -249,23 +253,14 @@ class Broadcaster:
         Each batch's outcomes are recorded in the transaction that claims the next batch:
         one write transaction per batch.
         """
-        store, clock = self.store, self.clock
+        clock = self.clock
         started = clock.now()
         outcomes: list[Outcome] = []
         first = True
         while True:
             more = not self._stopping and broadcast_id not in self._halted
             more = more and (clock.now() - started).total_seconds() < self.turn_seconds
-            b, claimed, done = await store.transact(
-                partial(
-                    advance,
-                    broadcast_id=broadcast_id,
-                    outcomes=outcomes,
-                    now=clock.now(),
-                    claim=first or more,
-                    batch=self.batch,
-                )
-            )
+            b, claimed, done = await self._advance(broadcast_id, outcomes, claim=first or more)
             if b is None:
                 return
             if first:
@@ -278,6 +273,27 @@ class Broadcaster:
             if not claimed:
                 return
             outcomes = await self._send_batch(b, claimed)
+
+    async def _advance(
+        self, broadcast_id: int, outcomes: list[Outcome], *, claim: bool
+    ) -> tuple[Broadcast | None, list[int], bool]:
+        """`advance` in one transaction. A batch's outcomes are never dropped: if the write
+        fails (the database busy past its timeout, a lost connection), it is tried again until
+        it succeeds, so no row is left `sending` (nor later taken for `unknown`)."""
+        attempt = 0
+        while True:
+            work = partial(advance, broadcast_id=broadcast_id, outcomes=outcomes,
+                           now=self.clock.now(), claim=claim, batch=self.batch)  # fmt: skip
+            try:
+                return await self.store.transact(work)
+            except Exception as error:
+                if not outcomes:
+                    raise  # nothing in hand to lose: the drain logs it and goes on
+                attempt += 1
+                log.warning("broadcast %s: recording %d outcomes failed (%s, attempt %d); "
+                            "retrying", broadcast_id, len(outcomes), type(error).__name__,
+                            attempt)  # fmt: skip
+                await self.clock.sleep(min(self.retry_seconds * attempt, 30.0))
 
     async def _send_batch(self, b: Broadcast, claimed: list[int]) -> list[Outcome]:
         # Concurrent sends, awaited one by one rather than with gather (the simulator sees a
@@ -313,28 +329,23 @@ class Broadcaster:
         return not self._stopping and broadcast_id not in self._halted
 
     async def _deliver(self, b: Broadcast, user_id: int) -> Outcome:
+        """One send; only an answer that proves non-delivery is anything but `unknown`."""
         assert b.id is not None
         ticket = Bulk(still_wanted=partial(self._wanted, b.id))
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                message_id = await self._send(b, user_id, ticket)
-            except (Withdrawn, RetryAfter):
-                return user_id, None, None, ""
-            except Forbidden as error:
-                return user_id, DeliveryState.BLOCKED, None, error.message
-            except TimedOut as error:  # the request may have arrived: never resend
-                return user_id, DeliveryState.UNKNOWN, None, f"timed out: {error.message}"
-            except BadRequest as error:
-                return user_id, DeliveryState.FAILED, None, error.message
-            except TelegramError as error:
-                if attempt == self.max_attempts:
-                    reason = f"{error.message} (after {attempt} attempts)"
-                    return user_id, DeliveryState.FAILED, None, reason
-                log.info("broadcast %s to %s: %s; retrying", b.id, user_id, error.message)
-                await self.clock.sleep(self.retry_seconds * attempt)
-                continue
-            return user_id, DeliveryState.SENT, message_id, ""
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            message_id = await self._send(b, user_id, ticket)
+        except (Withdrawn, RetryAfter):  # not sent (429: the pacer holds the bulk lane)
+            return user_id, None, None, ""
+        except Forbidden as error:
+            return user_id, DeliveryState.BLOCKED, None, error.message
+        except BadRequest as error:  # a 400 (PTB derives it from NetworkError): refused
+            return user_id, DeliveryState.FAILED, None, error.message
+        except NetworkError as error:  # incl. TimedOut and 5xx: it may have arrived
+            log.info("broadcast %s to %s: %s; unknown", b.id, user_id, type(error).__name__)
+            return user_id, DeliveryState.UNKNOWN, None, f"{type(error).__name__}: {error.message}"
+        except TelegramError as error:  # any other refusal answered by Telegram
+            return user_id, DeliveryState.FAILED, None, error.message
+        return user_id, DeliveryState.SENT, message_id, ""
 
     async def _send(self, b: Broadcast, user_id: int, ticket: Bulk) -> int:
         """The operator's text as typed: plain text, no parse mode (see flows.broadcast).

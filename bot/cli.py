@@ -100,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             return asyncio.run(maintenance.migrate(settings))
         return maintenance.backup(settings, args.path)
+    if args.command in ("run", "serve") and not settings.migrate_on_start:
+        from bot import maintenance  # the database must be migrated already (exit 2 if not)
+
+        if code := asyncio.run(maintenance.check_migrated(settings)):
+            return code
     if args.command == "serve":
         return _run_telegram(settings, webhook=True)
     if args.command == "run" and settings.telegram_bot_token is not None:
@@ -137,6 +142,9 @@ def _run_telegram(settings: Settings, *, webhook: bool = False) -> int:
     except DatabaseInUse as exc:  # another bot runs on this SQLite file
         print(f"complaint-desk: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # serve without its settings
+        print(f"complaint-desk: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     COMPLAINT_DESK_CATALOG  a rules catalog replacing the shipped one
     OPERATOR_IDS         comma-separated Telegram user ids of the operators
     COMPLAINT_DESK_LOCALES  a folder of message catalogs replacing bot/locales
+    MIGRATE_ON_START     apply pending migrations on start (default true); false: run
+                         `complaint-desk migrate` first
     DEFAULT_LANGUAGE     one of the catalog's languages, for people whose Telegram language
                          the catalog does not list (default: the catalog's first language)
     TELEGRAM_API_BASE_URL / TELEGRAM_API_FILE_URL  the Bot API's address (a self-hosted server)
@@ -48,6 +50,10 @@ class Settings(BaseSettings):
     operator_ids: Annotated[frozenset[int], NoDecode] = frozenset()  # "1,2" (not JSON)
     default_language: str = ""  # checked against the catalog's languages at start-up
     log_level: str = "INFO"
+    # Apply pending migrations whenever the store opens (`make run` stays one command). False:
+    # `run` and `serve` refuse to start on a database behind the code (exit 2) until
+    # `complaint-desk migrate` is run, e.g. as its own deployment step.
+    migrate_on_start: bool = True
     # Personal data of a complaint closed (result given or withdrawn) longer ago than this is
     # erased by the sweeper; number, type, stage and times stay (flows/privacy.py).
     retention_days: int = Field(default=180, ge=1)

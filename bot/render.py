@@ -15,6 +15,7 @@ from telegram import Bot, CallbackQuery, InputMediaDocument, InputMediaPhoto, In
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
+from bot import limits
 from bot.clock import Clock, SystemClock
 from bot.i18n import Markup, Translator, plain
 from bot.sending import Persist
@@ -80,7 +81,8 @@ class Renderer:
             return
         if query is not None:
             notice = outcome.notice
-            text = plain(self.text(lang, notice.key, notice.params)) if notice else None
+            shown = plain(self.text(lang, notice.key, notice.params)) if notice else None
+            text = limits.clip_plain(shown, limits.ALERT) if shown else None
             await self._answer(bot, query, text, bool(notice and notice.alert))
         failed: Exception | None = None
         for batch in _albums(outcome.replies):
@@ -113,20 +115,23 @@ class Renderer:
         text = self.text(outcome.language, reply.key, reply.params)
         markup = self.keyboard(reply.buttons, outcome.language, outcome.nonce)
         html = {"parse_mode": ParseMode.HTML, "reply_markup": markup}
-        if reply.edit and query is not None and query.message is not None:
-            where = {"chat_id": chat_id, "message_id": query.message.message_id}
-            edit = {**where, "text": text, **html}
-            await self.persist(
-                lambda: _ignore_unmodified(call(bot, "editMessageText", edit)), "editMessageText"
-            )
-            return
         file = reply.file or (Attachment("photo", reply.photo) if reply.photo else None)
         if file is not None:
-            params = {"chat_id": chat_id, file.kind: file.file_id, "caption": text or None, **html}
+            caption = limits.shorten(text, limits.CAPTION) or None
+            params = {"chat_id": chat_id, file.kind: file.file_id, "caption": caption, **html}
             await self.persist(partial(call, bot, _SEND[file.kind], params), file.kind)
             return
-        message = {"chat_id": chat_id, "text": text, **html}
-        await self.persist(partial(call, bot, "sendMessage", message), "sendMessage")
+        # Longer than a message (limits.MESSAGE): in parts cut at lines, buttons under the last.
+        parts = limits.split(text)
+        message_id = query.message.message_id if query and query.message else None
+        for number, part in enumerate(parts):
+            extra = html if number == len(parts) - 1 else {"parse_mode": ParseMode.HTML}
+            if reply.edit and message_id is not None and number == 0:
+                edit = {"chat_id": chat_id, "message_id": message_id, "text": part, **extra}
+                await self.persist(partial(_edit_text, bot, edit), "editMessageText")
+                continue
+            message = {"chat_id": chat_id, "text": part, **extra}
+            await self.persist(partial(call, bot, "sendMessage", message), "sendMessage")
 
     async def _album(self, bot: Bot, chat_id: int, replies: list[Reply], language: str) -> None:
         # PTB's InputMedia objects here: Bot._post prepares a `media` list of them (parse mode
@@ -134,7 +139,7 @@ class Renderer:
         media = [
             _MEDIA[r.file.kind](
                 r.file.file_id,
-                caption=self.text(language, r.key, r.params),
+                caption=limits.shorten(self.text(language, r.key, r.params), limits.CAPTION),
                 parse_mode=ParseMode.HTML,
             )
             for r in replies
@@ -153,6 +158,10 @@ def _albums(replies: list[Reply]) -> list[list[Reply]]:
         else:
             out.append([reply])
     return out
+
+
+async def _edit_text(bot: Bot, params: dict[str, Any]) -> None:
+    await _ignore_unmodified(call(bot, "editMessageText", params))
 
 
 async def _ignore_unmodified(request: Any) -> None:

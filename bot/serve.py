@@ -28,7 +28,6 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any
 
 import psycopg
 import uvicorn
@@ -62,6 +61,8 @@ class Webhook:
     def __init__(self, app: AnyApp, settings: Settings) -> None:
         if settings.webhook_secret is None or not settings.webhook_url:
             raise ValueError("serve needs WEBHOOK_URL and WEBHOOK_SECRET")
+        if settings.telegram_bot_token is None:
+            raise ValueError("serve needs TELEGRAM_BOT_TOKEN")
         self.app = app
         self.settings = settings
         self.secret = settings.webhook_secret.get_secret_value()
@@ -169,6 +170,6 @@ def serve(settings: Settings) -> int:
         access_log=False,
         timeout_graceful_shutdown=60,
     )
-    server: Any = uvicorn.Server(config)
+    server = uvicorn.Server(config)
     server.run()
     return 0 if server.started else 1

@@ -58,7 +58,11 @@ def status_view(
     rate: float | None = None,
     edit: bool = False,
 ) -> Reply:
-    """The operator's status message: progress while running or paused, else the report."""
+    """The operator's status message: progress while running or paused, else the report.
+
+    A cancelled broadcast whose last batch is still out shows progress (no buttons): the
+    broadcaster writes the report once that batch is recorded, so its first numbers are
+    final."""
     done = sum(counts[s] for s in (DeliveryState.SENT, DeliveryState.BLOCKED, DeliveryState.FAILED))
     done += counts[DeliveryState.UNKNOWN]
     params: dict[str, Any] = {
@@ -73,7 +77,8 @@ def status_view(
         "unknown": counts[DeliveryState.UNKNOWN],
         "unsent": counts[DeliveryState.PENDING] + counts[DeliveryState.SENDING],
     }
-    if b.status in (BroadcastStatus.RUNNING, BroadcastStatus.PAUSED):
+    in_flight = counts[DeliveryState.SENDING] > 0  # a batch out: its outcomes still to come
+    if b.status in (BroadcastStatus.RUNNING, BroadcastStatus.PAUSED) or in_flight:
         left = b.total - done
         if rate and b.status is BroadcastStatus.RUNNING:
             params.update(rate=f"{rate:.1f}", left=duration(left / rate))

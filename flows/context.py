@@ -84,12 +84,14 @@ class Context:
         self.tx.enqueue(notification(user_id, key, self.now, **params))
         self.out.notified = True
 
-    def audit(self, action: str, subject: str = "", detail: str = "") -> None:
-        self.tx.audit(
-            AuditEntry(
-                at=self.now, actor=self.user.user_id, action=action, subject=subject, detail=detail
-            )
+    def audit(
+        self, action: str, subject: str = "", detail: str = "", *, repeated: bool = False
+    ) -> None:
+        """Write an audit entry; `repeated`: equal ones of a minute share one counted row."""
+        entry = AuditEntry(
+            at=self.now, actor=self.user.user_id, action=action, subject=subject, detail=detail
         )
+        (self.tx.audit_repeated if repeated else self.tx.audit)(entry)
 
     def update(self, **changes: Any) -> None:
         self.user = self.user.model_copy(update=changes)
@@ -105,10 +107,11 @@ class Context:
 
     def refuse_non_operator(self, what: str, subject: str = "") -> bool:
         """True (and refused, logged, audited; under `subject`, the complaint or request a
-        button named, when there is one) unless the sender is an operator."""
+        button named, when there is one) unless the sender is an operator. Refusals repeated
+        within a minute are one audit row with their count (a flood stays bounded)."""
         if self.is_operator:
             return False
-        self.audit("refused", subject=subject, detail=what)
+        self.audit("refused", subject=subject, detail=what, repeated=True)
         self.event("operator.refused", user_id=self.user.user_id, what=what)
         self.reply(Reply("errors.not_operator"))
         return True

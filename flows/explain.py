@@ -129,6 +129,18 @@ def user_timeline(complaint: ComplaintRecord) -> Lines:
     entries: tuple[TimelineEntry, ...] = tuple(
         e for e in complaint.timeline if e.kind not in OPERATOR_ONLY
     )
-    return Lines(
-        tuple(Ref(f"timeline.{e.kind}", {"at": at(e.at), "text": e.text}) for e in entries)
-    )
+    return Lines(tuple(timeline_line(e) for e in entries))
+
+
+# Timeline entries whose text is a reason code, rendered by its message.
+REASON_CODES = {"review_requested": "review.reason"}
+
+
+def timeline_line(entry: TimelineEntry, text: str | None = None) -> Ref:
+    """One timeline entry as a line (`text`: the entry's text as the viewer may see it)."""
+    prefix = REASON_CODES.get(entry.kind)
+    if prefix is not None and entry.text:
+        reason = Ref(f"{prefix}.{entry.text}")
+        return Ref(f"timeline.{entry.kind}_because", {"at": at(entry.at), "reason": reason})
+    shown = entry.text if text is None else text
+    return Ref(f"timeline.{entry.kind}", {"at": at(entry.at), "text": shown})

@@ -231,6 +231,35 @@ def cancelled(ev: EventData) -> None:
     m.replies.append(Reply("filing.cancelled"))
 
 
+def ask_discard(ev: EventData) -> None:
+    """Cancelling a draft with content (`WITH_CONTENT`): say what would be lost; a second tap
+    discards it."""
+    m = _m(ev)
+    m.replies.append(
+        Reply(
+            "filing.discard_confirm",
+            {"step": Ref(f"filing.step.{m.state.value}")},
+            buttons=(
+                (Button("filing.button.discard", "discard"),),
+                (Button("filing.button.keep", "resume"),),
+            ),
+        )
+    )
+
+
+def ask_start_over(ev: EventData) -> None:
+    """Starting over discards the draft: a second tap does it."""
+    _m(ev).replies.append(
+        Reply(
+            "filing.start_over_confirm",
+            buttons=(
+                (Button("filing.button.start_over_yes", "start_over_yes"),),
+                (Button("filing.button.keep", "resume"),),
+            ),
+        )
+    )
+
+
 def nothing_to_cancel(ev: EventData) -> None:
     _m(ev).replies.append(Reply("errors.nothing_to_cancel"))
 
@@ -258,11 +287,17 @@ def ask_again(ev: EventData) -> None:
 # -- the table ---------------------------------------------------------------------------------
 
 IDLE, TYPE, GUIDE, TARGET, EVIDENCE, DESCRIBE, REVIEW, CONFIRM = FilingState
+# From the evidence step on, the draft holds what the person typed or sent (the target at least):
+# discarding it (cancel, start over) takes a second tap there; before, it is one tap.
+EARLY = [TYPE, GUIDE, TARGET]
+WITH_CONTENT = [EVIDENCE, DESCRIBE, REVIEW, CONFIRM]
 TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "start", "source": IDLE, "dest": None, "after": ask_again},
     {"trigger": "start", "source": DRAFTING, "dest": None, "after": offer_resume},
     {"trigger": "resume", "source": DRAFTING, "dest": None, "after": ask_again},
-    {"trigger": "start_over", "source": DRAFTING, "dest": TYPE, "before": new_draft},
+    {"trigger": "start_over", "source": EARLY, "dest": TYPE, "before": new_draft},
+    {"trigger": "start_over", "source": WITH_CONTENT, "dest": None, "after": ask_start_over},
+    {"trigger": "start_over_yes", "source": WITH_CONTENT, "dest": TYPE, "before": new_draft},
     {"trigger": "file", "source": IDLE, "dest": TYPE, "before": new_draft},
     {"trigger": "choose", "source": TYPE, "dest": GUIDE, "conditions": known_type, "before": set_type},
     {"trigger": "choose", "source": TYPE, "dest": None, "after": unknown_type},
@@ -293,7 +328,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "confirm", "source": CONFIRM, "dest": IDLE, "conditions": not_duplicate, "before": file_complaint},
     {"trigger": "confirm", "source": CONFIRM, "dest": REVIEW, "before": duplicate_refused},
     {"trigger": "back", "source": CONFIRM, "dest": REVIEW},
-    {"trigger": "cancel", "source": DRAFTING, "dest": IDLE, "before": cancelled},
+    {"trigger": "cancel", "source": EARLY, "dest": IDLE, "before": cancelled},
+    {"trigger": "cancel", "source": WITH_CONTENT, "dest": None, "after": ask_discard},
+    {"trigger": "discard", "source": WITH_CONTENT, "dest": IDLE, "before": cancelled},
     {"trigger": "cancel", "source": IDLE, "dest": None, "after": nothing_to_cancel},
 ]  # fmt: skip
 
@@ -302,5 +339,5 @@ MACHINE = shared_machine(FilingState, TRANSITIONS)
 # Triggers that a button may fire; anything else in callback data is forged.
 BUTTONS = frozenset(
     {"file", "choose", "proceed", "back", "undo", "done", "edit", "submit", "confirm"}
-    | {"cancel", "resume", "start_over"}
+    | {"cancel", "resume", "start_over", "start_over_yes", "discard"}
 )

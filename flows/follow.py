@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows import explain, lifecycle, policy
-from flows.calendar import day_bounds
+from flows import explain, lifecycle, policy, review
 from flows.catalog import ComplaintType
 from flows.complaints import complaint_type, decision, save, title
 from flows.context import Context
@@ -235,31 +234,13 @@ def ask_operator(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
     ctx.open_task("revoke", {"number": complaint.number, "flagged": v.decision.flagged})
 
 
-def request_review(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
-    """One review of a result; at most `daily_appeals` a day per account."""
-    start, end = day_bounds(ctx.now)
-    appeals = ctx.tx.appeals_in(ctx.user.user_id, start, end)
-    refusal = policy.can_appeal(complaint, appeals, ctx.catalog.limits)
-    if refusal is not None:
-        rule = policy.explain(refusal, ctx.catalog.limits)
-        ctx.reply(Reply("follow.review_refused", {"rule": rule}))
-        return
-    reviewed = lifecycle.apply(complaint, "request_review", ctx.now, actor=ctx.user.user_id)
-    assert reviewed is not None
-    save(ctx.tx, complaint, reviewed)
-    if complaint.operator_id is not None:
-        ctx.notify(complaint.operator_id, "operator.review_requested", number=complaint.number)
-    ctx.event("complaint.review_requested", number=complaint.number)
-    ctx.reply(Reply("follow.review_requested", {"number": complaint.number}))
-    ctx.reply(Reply("follow.escalate"))
-
-
 ACTIONS = {
     "open": open_detail,
     "revoke": ask_revoke,
     "revoke_yes": revoke_now,
     "request": ask_operator,
-    "review": request_review,
+    "review": review.ask_review,
+    "review_yes": review.request_review,
 }
 
 

@@ -25,7 +25,7 @@ from flows.operator_cards import (
     requests_view,
 )
 from flows.operator_task import FLOW, TypingData, Verdict
-from flows.records import ComplaintRecord, RequestStatus, RevocationRequest
+from flows.records import ComplaintRecord, RequestStatus, RevocationRequest, Stage
 from flows.registry import Feature
 from flows.replies import Button, Ref, Reply
 
@@ -131,6 +131,17 @@ def _ask_result(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
     task.start(ctx, FLOW, TypingData(what="result", number=complaint.number))
 
 
+def _ask_loss(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
+    """Reporting a loss cannot be undone: the first tap says what it changes, a second does it."""
+    if complaint.loss_reported or complaint.stage is Stage.REVOKED:  # as the card offers it
+        ctx.notice("operator.loss_not_possible", alert=True, number=complaint.number)
+        return
+    n = complaint.number
+    buttons = ((Button("operator.button.loss_yes", "loss_yes", n, scope=SCOPE),),)
+    back = ((Button("operator.button.complaint", "open", n, scope=SCOPE),),)
+    ctx.reply(Reply("operator.loss_confirm", {"number": n}, buttons + back, edit=True))
+
+
 def _report_loss(ctx: Context, complaint: ComplaintRecord, _: str) -> None:
     """The other party suffered a loss: revocation is never self-service from now on."""
     reported = lifecycle.apply(complaint, "report_loss", ctx.now, actor=ctx.user.user_id)
@@ -157,7 +168,8 @@ COMPLAINT_ACTIONS = {
     "accept": _move,
     "investigate": _move,
     "result": _ask_result,
-    "loss": _report_loss,
+    "loss": _ask_loss,
+    "loss_yes": _report_loss,
 }
 
 

@@ -11,6 +11,7 @@ from flows import exhibits, lifecycle, materials, policy
 from flows.complaints import title
 from flows.context import Context
 from flows.evidence import counts
+from flows.explain import timeline_line
 from flows.records import (
     ComplaintRecord,
     EvidenceItem,
@@ -40,12 +41,7 @@ def card(ctx: Context, complaint: ComplaintRecord, *, edit: bool = False) -> Rep
     """Everything an operator needs about one complaint, with what can be done to it now."""
     n = complaint.number
     request = ctx.tx.open_request_for(n)
-    timeline = Lines(
-        tuple(
-            Ref(f"timeline.{e.kind}", {"at": at(e.at), "text": _short(e.text)})
-            for e in complaint.timeline
-        )
-    )
+    timeline = Lines(tuple(timeline_line(e, _short(e.text)) for e in complaint.timeline))
     buttons: list[tuple[Button, ...]] = []
     moves: list[Button] = []
     for trigger in lifecycle.allowed(complaint):

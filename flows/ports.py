@@ -216,6 +216,12 @@ class Audit(Protocol):
 
     def audit(self, entry: AuditEntry) -> None: ...
 
+    def audit_repeated(self, entry: AuditEntry) -> None:
+        """Like `audit`, but bounded: the first entry of an actor, action, subject and detail
+        in a UTC minute is written with count 1; each equal one later in that minute adds one
+        to that row's count (its `at` stays the first's)."""
+        ...
+
     def audit_log(self, subject: str | None = None, limit: int = 50) -> list[AuditEntry]: ...
 
 

@@ -207,6 +207,7 @@ class AuditEntry(Frozen):
     action: str
     subject: str = ""  # a complaint or request number
     detail: str = ""
+    count: int = 1  # equal entries of one minute it stands for (`Audit.audit_repeated`)
 
 
 # -- broadcasts (operator notices; flows.broadcast, bot.broadcaster) ---------------------------

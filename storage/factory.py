@@ -26,9 +26,18 @@ def database_setting(value: str | Path) -> str | Path:
 
 
 async def open_store(
-    database: str | Path, *, now: datetime | None = None, default_language: str
+    database: str | Path,
+    *,
+    now: datetime | None = None,
+    default_language: str,
+    migrate: bool = True,
 ) -> Store:
-    """Open (and migrate) the store `database` names."""
+    """Open (and migrate) the store `database` names. Without `migrate` (MIGRATE_ON_START
+    false) it only checks: a database behind the code raises MigrationsPending."""
     if is_postgres(database):
-        return await PostgresStore.open(str(database), now=now, default_language=default_language)
-    return await SqliteStore.open(database, now=now, default_language=default_language)
+        return await PostgresStore.open(
+            str(database), now=now, default_language=default_language, migrate=migrate
+        )
+    return await SqliteStore.open(
+        database, now=now, default_language=default_language, migrate=migrate
+    )

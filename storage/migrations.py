@@ -208,6 +208,17 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE processed_updates ADD COLUMN outcome TEXT;
         """,
     ),
+    (
+        "0006_audit_repeats",
+        """
+        -- Repeated entries (refusals) of one actor within one UTC minute share one row and
+        -- count (storage.requests.audit_repeated); `minute` is NULL on every other row.
+        ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE audit ADD COLUMN minute TEXT;
+        CREATE UNIQUE INDEX audit_repeats ON audit (minute, actor, action, subject, detail)
+            WHERE minute IS NOT NULL;
+        """,
+    ),
 ]
 
 _LEDGER = """
@@ -236,6 +247,27 @@ def split_statements(sql: str) -> list[str]:
     if rest:
         statements.append(rest)
     return statements
+
+
+class MigrationsPending(RuntimeError):
+    """The database is behind this code's schema and the store was opened without migrating
+    (MIGRATE_ON_START=false)."""
+
+    def __init__(self, pending: Sequence[str]) -> None:
+        self.pending = list(pending)
+        super().__init__(
+            f"the database is not at the latest migration ({len(self.pending)} pending: "
+            f"{', '.join(self.pending)}); run `complaint-desk migrate` first"
+        )
+
+
+def pending_migrations(
+    conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
+) -> list[str]:
+    """The names not yet applied, in order (read only: nothing is created)."""
+    ledger = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+    done = set(applied_migrations(conn)) if conn.execute(ledger).fetchone() else set()
+    return [name for name, _ in migrations if name not in done]
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:

@@ -13,6 +13,7 @@ advisory lock so instances starting together apply it once.
 from __future__ import annotations
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from storage.migrations import Migration
 
@@ -189,7 +190,30 @@ PG_MIGRATIONS: list[Migration] = [
         ALTER TABLE processed_updates ADD COLUMN outcome TEXT;
         """,
     ),
+    (
+        "0006_audit_repeats",
+        """
+        -- Repeated entries (refusals) of one actor within one UTC minute share one row and
+        -- count (storage.requests.audit_repeated); `minute` is NULL on every other row.
+        ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE audit ADD COLUMN minute TIMESTAMPTZ;
+        CREATE UNIQUE INDEX audit_repeats ON audit (minute, actor, action, subject, detail)
+            WHERE minute IS NOT NULL;
+        """,
+    ),
 ]
+
+
+def pending_pg_migrations(
+    conn: psycopg.Connection[object], migrations: list[Migration] = PG_MIGRATIONS
+) -> list[str]:
+    """The names not yet applied, in order (read only: nothing is created)."""
+    cursor = conn.cursor(row_factory=tuple_row)
+    ledger = cursor.execute("SELECT to_regclass('migrations') IS NOT NULL").fetchone()
+    done: set[str] = set()
+    if ledger is not None and ledger[0]:
+        done = {str(row[0]) for row in cursor.execute("SELECT name FROM migrations")}
+    return [name for name, _ in migrations if name not in done]
 
 
 def apply_pg_migrations(

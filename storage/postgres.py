@@ -28,7 +28,8 @@ from psycopg_pool import ConnectionPool
 from flows.ports import Tx, VersionConflict
 from flows.records import UserRecord
 from storage.base import T, instance_id, require_aware, retry_conflicts
-from storage.pg_migrations import apply_pg_migrations
+from storage.migrations import MigrationsPending
+from storage.pg_migrations import apply_pg_migrations, pending_pg_migrations
 from storage.sql import SqlTx
 from storage.sqlbase import Cursor
 
@@ -96,9 +97,11 @@ class PostgresStore:
         now: datetime | None = None,
         default_language: str,
         size: int = 4,
+        migrate: bool = True,
     ) -> PostgresStore:
-        """Connect to `dsn` (postgresql://...) and apply pending migrations. `now` is unused
-        (the server stamps migrations); it is accepted for the same call as SQLite's."""
+        """Connect to `dsn` (postgresql://...) and apply pending migrations (without
+        `migrate`: none, and MigrationsPending if some are). `now` is unused (the server
+        stamps migrations); it is accepted for the same call as SQLite's."""
         del now
 
         def configure(conn: Connection) -> None:
@@ -117,19 +120,24 @@ class PostgresStore:
         store.database = dsn
         try:
             await store._on_thread(lambda: pool.open(wait=True, timeout=10))
-            store.migrations_applied = await store._on_thread(store._migrate)
+            store.migrations_applied = await store._on_thread(partial(store._migrate, migrate))
         except BaseException:
             await store.close()
             raise
         return store
 
-    def _migrate(self) -> list[str]:
+    def _migrate(self, migrate: bool) -> list[str]:
         with self._pool.connection() as conn:
             conn.autocommit = True  # each migration opens its own transaction
             try:
-                return apply_pg_migrations(conn)
+                if migrate:
+                    return apply_pg_migrations(conn)
+                pending = pending_pg_migrations(conn)
             finally:
                 conn.autocommit = False
+        if pending:
+            raise MigrationsPending(pending)
+        return []
 
     @property
     def round_trips(self) -> int:

@@ -10,6 +10,7 @@ from storage.rows import AUDIT, OUTBOX, REQUEST_DECISION, REQUESTS, marks
 from storage.sqlbase import OUTBOX_LEASE, SqlBase, chunks
 
 _OPEN = RequestStatus.OPEN.value
+_REPEATED = (*AUDIT.columns, "minute")  # a repeated entry's row also names its minute
 
 
 DEFERRED = "(deferred)"  # the outbox owner of rows kept for later (never an instance)
@@ -165,6 +166,15 @@ class RequestsSql(SqlBase):
     def audit(self, entry: AuditEntry) -> None:
         self._check_writable("audit")
         self._run(AUDIT.insert(), AUDIT.values(entry))
+
+    def audit_repeated(self, entry: AuditEntry) -> None:
+        self._check_writable("audit_repeated")
+        minute = entry.at.replace(second=0, microsecond=0)
+        self._run(
+            f"{AUDIT.insert(_REPEATED)} ON CONFLICT (minute, actor, action, subject, detail) "
+            "WHERE minute IS NOT NULL DO UPDATE SET count = audit.count + 1",
+            AUDIT.values(entry.model_copy(update={"count": 1}), _REPEATED, minute=minute),
+        )
 
     def audit_log(self, subject: str | None = None, limit: int = 50) -> list[AuditEntry]:
         """Newest first (ties: the later written first); only `subject`'s when given."""

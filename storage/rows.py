@@ -246,7 +246,7 @@ REQUESTS = Table(
     ),
 )
 OUTBOX = Table("outbox", Notification, _columns("id, user_id, key, params, created_at"))
-AUDIT = Table("audit", AuditEntry, _columns("at, actor, action, subject, detail"))
+AUDIT = Table("audit", AuditEntry, _columns("at, actor, action, subject, detail, count"))
 BROADCASTS = Table(
     "broadcasts",
     Broadcast,

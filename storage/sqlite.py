@@ -27,7 +27,7 @@ import aiosqlite
 from flows.ports import Tx
 from storage.base import T, instance_id
 from storage.group import GroupCommit, Unit, commit_group
-from storage.migrations import apply_migrations
+from storage.migrations import MigrationsPending, apply_migrations, pending_migrations
 from storage.rows import utc_text
 from storage.sql import SqlTx
 from storage.sqlbase import Cursor
@@ -36,12 +36,8 @@ from storage.writer_lock import WriterLock
 __all__ = ["SqliteStore", "SqliteTx", "utc_text"]
 
 
-def _param(value: Any) -> Any:
-    """Instants as fixed-width ISO-8601 UTC text (a naive one is refused)."""
-    return utc_text(value, "a stored instant") if isinstance(value, datetime) else value
-
-
 def _params(values: tuple[Any, ...]) -> list[Any]:
+    """Instants as fixed-width ISO-8601 UTC text (a naive one is refused)."""
     return [utc_text(v, "a stored instant") if isinstance(v, datetime) else v for v in values]
 
 
@@ -64,9 +60,10 @@ class SqliteTx(SqlTx):
 
 
 def _setup(
-    conn: sqlite3.Connection, *, in_memory: bool, now: datetime | None, alone: bool
+    conn: sqlite3.Connection, *, in_memory: bool, now: datetime | None, alone: bool, migrate: bool
 ) -> list[str]:
-    """Pragmas and migrations, on the database thread. Returns the migrations applied.
+    """Pragmas and migrations, on the database thread. Returns the migrations applied;
+    without `migrate`, raises MigrationsPending if some are not.
 
     `alone`: this store took the file's writer lock, so every other store that ever held it
     is gone: the claims they left (outbox and ledger leases) are expired at once."""
@@ -85,7 +82,9 @@ def _setup(
         stamp = conn.execute(
             "SELECT strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000+00:00'"
         ).fetchone()[0]
-    applied = apply_migrations(conn, stamp)
+    if not migrate and (pending := pending_migrations(conn)):
+        raise MigrationsPending(pending)
+    applied = apply_migrations(conn, stamp) if migrate else []
     if alone:
         conn.execute("UPDATE outbox SET lease_until = NULL WHERE lease_until IS NOT NULL")
         conn.execute("UPDATE deliveries SET lease_until = NULL WHERE state = 'sending'")
@@ -116,6 +115,7 @@ class SqliteStore:
         *,
         now: datetime | None = None,
         default_language: str,
+        migrate: bool = True,
     ) -> SqliteStore:
         """Open (creating it and its parent directories) and migrate the database at `path`.
 
@@ -123,7 +123,8 @@ class SqliteStore:
         migrations applied; without it SQLite's clock does. `default_language` is the
         language of a notification's recipient with no users row (the caller's
         DEFAULT_LANGUAGE). A file is locked for this process (`storage.writer_lock`): a
-        second process gets DatabaseInUse naming the first.
+        second process gets DatabaseInUse naming the first. Without `migrate`
+        (MIGRATE_ON_START=false) nothing is migrated: a database behind raises MigrationsPending.
         """
         in_memory = str(path) == ":memory:"
         lock = None
@@ -140,7 +141,13 @@ class SqliteStore:
         store.database = path
         try:
             store.migrations_applied = await store._on_db_thread(
-                partial(_setup, in_memory=in_memory, now=now, alone=lock is None or lock.first)
+                partial(
+                    _setup,
+                    in_memory=in_memory,
+                    now=now,
+                    alone=lock is None or lock.first,
+                    migrate=migrate,
+                )
             )
         except BaseException:
             await store.close()

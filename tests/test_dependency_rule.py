@@ -168,3 +168,19 @@ def test_the_graph_check_finds_a_planted_cycle(tmp_path: Path) -> None:
     graph, inside = import_graph(tmp_path, ("pkg",))
     assert cycles(graph) == [["pkg.a", "pkg.b", "pkg.a"]]
     assert inside == ["pkg.b:2"]
+
+
+def test_the_fake_telegram_models_telegram_only() -> None:
+    """bot/fake knows nothing of the simulator, the console or the bot it serves."""
+    graph, _ = import_graph(ROOT, ("bot",))
+    fake = {name: uses for name, uses in graph.items() if name.startswith("bot.fake")}
+    assert fake
+    for name, uses in fake.items():
+        outside = {m for m in uses if not m.startswith("bot.fake")}
+        assert outside <= {"bot.clock"}, (name, outside)
+
+
+def test_background_workers_do_not_import_the_wiring() -> None:
+    graph, _ = import_graph(ROOT, ("bot",))
+    for name in ("bot.background", "bot.broadcaster"):
+        assert "bot.app" not in graph[name], name

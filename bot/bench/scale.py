@@ -63,13 +63,15 @@ def _store(desk: DeskArm) -> Store:
     return runtime(desk.app).store
 
 
-async def load(store: Store, user: UserRecord, complaint: ComplaintRecord, n: int) -> None:
-    """N users, 2 complaints each, written through the store's own port."""
+async def load(
+    store: Store, user: UserRecord, complaint: ComplaintRecord, n: int, complaints: int = 2
+) -> None:
+    """N users, `complaints` complaints each, written through the store's own port."""
 
     def chunk(tx: Tx, first: int, last: int) -> None:
         for uid in range(first, last):
             tx.save_user(user.model_copy(update={"user_id": uid}), expected_version=0)
-            for k in range(2):
+            for k in range(complaints):
                 number = f"{complaint.number[:7]}{uid:07d}{k}"
                 target = f"{complaint.target_key}-{uid}-{k}"
                 update = {"number": number, "user_id": uid, "target_key": target}

@@ -147,24 +147,30 @@ async def run_console(
 
     New users speak `language` (default: the desk's default language)."""
     root = logging.getLogger()
+    catalog = load_catalog(settings.catalog)  # an invalid one raises before anything changed
+    default = catalog.default_language(settings.default_language)
+    language = language or default
     level = root.level
     root.setLevel(logging.WARNING)
-    catalog = load_catalog(settings.catalog)
-    language = language or catalog.default_language(settings.default_language)
     path, temporary = _database(settings, db)
     interactive = stdin.isatty()
     view = (JsonView if as_json else View)(stdout, user_id=user_id, interactive=interactive)
     session: _Session | None = None
     try:
         console_settings = settings.model_copy(
-            update={"database": path, "operator_ids": settings.operator_ids | {OPERATOR_ID}}
+            update={
+                "database": path,
+                "operator_ids": settings.operator_ids | {OPERATOR_ID},
+                # a fresh temporary database is always migrated
+                "migrate_on_start": settings.migrate_on_start or temporary is not None,
+            }
         )
         try:
             sim = await start_bot(
                 console_settings,
                 _start_time(start),
                 view,
-                catalog.default_language(settings.default_language),
+                default,
             )
         except Exception as exc:
             view.error(f"the bot could not start: {_first_line(exc)}")

@@ -9,8 +9,9 @@ A transition is one row of a machine's table from one source state: `source -tri
 (`=` when it stays), marked `guarded [conditions]` or, after guarded rows of the same trigger
 and source, `fallback`.
 
-    pytest --desk-coverage[=FILE.json]           report after the run (text and Mermaid), and
-                                                 write the walked set to FILE for `diagram`
+    pytest --desk-coverage[=FILE.json]           report after the run; with FILE, write the
+                                                 walked set there (for `diagram --coverage`)
+                                                 and the Mermaid diagrams to FILE.mmd
     pytest --desk-coverage-gate=EXCEPTIONS.yaml  fail the run if a transition is walked by no
                                                  test and not accepted there (with a reason)
 """
@@ -229,8 +230,7 @@ def draw(path: Path, name: str | None = None) -> int:
     if name is not None and name not in names:
         print(f"no flow {name!r}; the flows are {', '.join(names)}")
         return 1
-    for one in [name] if name else names:
-        print(mermaid(rec, one))
+    print("\n\n".join(mermaid(rec, one) for one in ([name] if name else names)))
     return 0
 
 
@@ -262,63 +262,3 @@ def _exceptions(path: Path) -> dict[tuple[str, str], str]:
 
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "n/a"
-
-
-# ---- the pytest side ------------------------------------------------------------------------
-
-
-def add_options(parser: Any) -> None:
-    group = parser.getgroup("complaint-desk")
-    group.addoption(
-        "--desk-coverage",
-        nargs="?",
-        const="",
-        default=None,
-        metavar="FILE",
-        help="report which flow transitions and message keys the run exercised; "
-        "with FILE, also write them as JSON (for `complaint-desk diagram --coverage FILE`)",
-    )
-    group.addoption(
-        "--desk-coverage-gate",
-        default=None,
-        metavar="EXCEPTIONS",
-        help="fail the run when a transition is walked by no test and not listed, with a "
-        "reason, in the EXCEPTIONS YAML file",
-    )
-
-
-class _Session:
-    def __init__(self, out: str, exceptions: Path | None) -> None:
-        self.rec = Recording()
-        self.rec.install()
-        self.out = out
-        self.exceptions = exceptions
-        self.problems: list[str] = []
-
-    def pytest_sessionfinish(self, session: Any) -> None:
-        if self.out:
-            Path(self.out).write_text(json.dumps(self.rec.to_json(), indent=1) + "\n")
-        if self.exceptions is not None:
-            self.problems = gate(self.rec, self.exceptions)
-            if self.problems and session.exitstatus == 0:
-                session.exitstatus = 1
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        write = terminalreporter.write_line
-        terminalreporter.section("complaint-desk flow coverage")
-        for line in report(self.rec).splitlines():
-            write(line)
-        if self.out:
-            write(f"(written to {self.out}: `complaint-desk diagram --coverage {self.out}`)")
-        for problem in self.problems:
-            write(f"COVERAGE GATE: {problem}", red=True)
-
-
-def configure(config: Any) -> None:
-    out = config.getoption("desk_coverage")
-    gate_file = config.getoption("desk_coverage_gate")
-    if out is None and gate_file is None:
-        return
-    config.pluginmanager.register(
-        _Session(out or "", Path(gate_file) if gate_file else None), "desk-coverage"
-    )

@@ -66,8 +66,9 @@ class FakeTelegram(WorldState):
         """Make the next `times` calls of `method` (for `chat_id`, if given) fail.
 
         `code=429` answers "Too Many Requests" with `retry_after`; `timeout=True` makes the
-        request time out instead (with `delivered=True` the call takes effect first, as when
-        Telegram did the work but the answer was lost).
+        request time out instead. With `delivered=True` the call takes effect first and then
+        the error (or the time-out) is answered, as when Telegram did the work but the answer
+        was lost or replaced on the way (a dropped connection, a proxy's 502).
         """
         if not timeout and not code:
             raise ValueError("a fault needs a code or timeout=True")
@@ -114,6 +115,9 @@ class FakeTelegram(WorldState):
             raise SimulatedTimeout(method)
         try:
             if fault is not None:
+                if fault.delivered and impl is not None:
+                    with contextlib.suppress(ApiError):
+                        impl(self, params, files)
                 raise ApiError(fault.code, fault.description, fault.retry_after)
             if impl is None:
                 self._unknown.append(method)

@@ -115,25 +115,38 @@ class Simulator:
         await app.start()
         self._app = app
 
-    async def _halt(self) -> None:
-        """Stop like a dying process: pending work is cancelled, then the app shuts down."""
+    async def _halt(self, before: set[asyncio.Task[Any]] | None = None) -> None:
+        """Stop like a dying process: pending work is cancelled, then the app shuts down.
+
+        With `before` (a planned stop, as on SIGTERM), nothing is cancelled: the app stops
+        and its `post_stop` runs first, with virtual time moving on while it waits for the
+        work in flight (a broadcast batch) to end."""
         app, self._app = self._app, None
         if app is None:
             return
+        if before is not None and app.running:
+            await self._settle(self._stop_app(app), before)
         await self.tasks.cancel_pending()
         if app.running:
-            await app.stop()
-            if app.post_stop is not None:
-                await app.post_stop(app)
+            await self._stop_app(app)
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
 
-    async def restart(self) -> None:
-        """Stop and shut the app down, then build a new one on the same world and clock."""
+    @staticmethod
+    async def _stop_app(app: AnyApp) -> None:
+        await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+
+    async def restart(self, *, planned: bool = False) -> None:
+        """Stop and shut the app down, then build a new one on the same world and clock.
+
+        By default the old app dies (its pending work is cancelled, like a SIGKILL); with
+        `planned` it stops the way SIGTERM stops it (the work in flight is let finish)."""
         async with self.tasks.step() as before:
             await self._drain(before)
-            await self._halt()
+            await self._halt(before if planned else None)
             await self._boot()
             await self._drain(before)
 

@@ -70,3 +70,39 @@ def test_backup_points_postgresql_to_pg_dump(
     monkeypatch.setenv("COMPLAINT_DESK_DB", "postgresql://postgres@127.0.0.1:5432/none")
     assert main(["backup", "x.sql"]) == 2
     assert "pg_dump" in capsys.readouterr().err
+
+
+def test_serve_without_its_settings_says_which(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COMPLAINT_DESK_DB", str(tmp_path / "desk.sqlite3"))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.delenv("WEBHOOK_URL", raising=False)
+    assert main(["serve"]) == 2
+    assert "serve needs WEBHOOK_URL and WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+def test_without_migrate_on_start_a_database_behind_stops_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """MIGRATE_ON_START=false: `run` and `serve` stop with exit 2 and say what to run (no
+    traceback, nothing migrated); after `complaint-desk migrate` start-up goes on."""
+    db = tmp_path / "desk.sqlite3"
+    monkeypatch.setenv("COMPLAINT_DESK_DB", str(db))
+    monkeypatch.setenv("MIGRATE_ON_START", "false")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.delenv("WEBHOOK_URL", raising=False)
+    for command in ("run", "serve"):
+        assert main([command]) == 2
+        err = capsys.readouterr().err
+        assert "not at the latest migration" in err
+        assert "run `complaint-desk migrate` first" in err
+        assert "Traceback" not in err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall() == []
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert main(["serve"]) == 2  # past the check: now it is serve's own settings that are missing
+    err = capsys.readouterr().err
+    assert "serve needs WEBHOOK_URL" in err
+    assert "migration" not in err

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.app import runtime
 from bot.inbound import clean
 from bot.simulator import Simulator
-from tests.flows.test_bad_input import at_step, state_of
+from tests.flows.conversations import TARGETS, send_evidence, type_button
 
 LONE = "\ud800"  # half of a surrogate pair: a Python str can hold it, UTF-8 cannot encode it
 
@@ -13,11 +14,19 @@ async def test_a_lone_surrogate_is_cleaned_at_the_edge(sim: Simulator) -> None:
     """A description with a lone surrogate (and a name with one) is taken with U+FFFD in its
     place: no UnicodeEncodeError, no apology, the step moves on."""
     user = sim.user(1001, f"Al{LONE}ice", language_code="en")
-    await at_step(user, "describe")
+    await user.send("/start")
+    await user.tap_key("menu.button.file")
+    await user.tap_key("filing.button.type", **type_button("friend_report"))
+    await user.tap_key("filing.button.proceed")
+    await user.send(TARGETS["friend_report"])
+    await send_evidence(user, "friend_report")
+    await user.tap_key("filing.button.done")
+    user.assert_last("filing.ask_description")
     await user.send(f"They took my money {LONE} and blocked me the next day.")
     user.assert_last("filing.review")
-    draft = await state_of(sim, 1001)
-    assert draft[0] == "reviewing"
+    row = await runtime(sim.app).store.read(lambda tx: tx.load_user(1001))
+    assert row is not None
+    assert row.state == "reviewing"
     assert LONE not in user.last.text
     assert "\ufffd" in user.last.text
 

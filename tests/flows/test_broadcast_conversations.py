@@ -7,6 +7,7 @@ means the pacing was wrong. Everything runs on virtual time.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from typing import Any
 
@@ -386,24 +387,63 @@ async def test_blocked_users_are_counted_never_retried_and_left_out_until_they_w
     assert sends_to(sim, 1002, "Third notice") == 1
 
 
-async def test_a_failing_send_is_retried_a_bounded_number_of_times(limited: Simulator) -> None:
+async def test_errors_that_may_come_after_delivery_are_unknown_and_never_resent(
+    limited: Simulator,
+) -> None:
+    """At most once: a 5xx, a 502 or a time-out may come after Telegram delivered the message
+    (the fake carries the send out, then answers the error), so such a row is `unknown` and
+    never sent again; only answers that prove non-delivery are failed/blocked."""
     sim = limited
     op = await operator(sim)
-    await people(sim, [1001, 1002])
-    sim.world.fault("sendMessage", code=500, times=10, chat_id=1001)
+    users = await people(sim, [1001, 1002, 1003, 1004, 1005])
+    sim.world.fault("sendMessage", code=502, delivered=True, chat_id=1001)
+    sim.world.fault("sendMessage", code=500, delivered=True, chat_id=1002)
+    sim.world.fault("sendMessage", timeout=True, delivered=True, chat_id=1003)
+    sim.world.fault("sendMessage", code=500, times=10, chat_id=1004)  # refused, but who knows
     sim.world.fault("sendMessage", code=400, description="Bad Request: chat not found",
-                    times=1, chat_id=1002)  # fmt: skip
-    await compose(op, TEXT, "broadcast.button.all", count=3)
+                    times=1, chat_id=1005)  # fmt: skip
+    await compose(op, TEXT, "broadcast.button.all", count=6)
     await run(sim)
     counts = await ledger(sim)
-    assert (counts[DeliveryState.SENT], counts[DeliveryState.FAILED]) == (1, 2)
-    assert len([c for c in broadcast_calls(sim) if c.params.get("chat_id") == 1001]) == 3
-    row = await runtime(sim.app).store.read(lambda tx: tx.get_delivery(1, 1001))
-    assert row is not None
-    assert "after 3 attempts" in row.error
-    row = await runtime(sim.app).store.read(lambda tx: tx.get_delivery(1, 1002))
+    assert (counts[DeliveryState.SENT], counts[DeliveryState.UNKNOWN]) == (1, 4)
+    assert counts[DeliveryState.FAILED] == 1
+    for chat in (1001, 1002, 1003, 1004, 1005):  # one request each, none resent
+        assert len([c for c in broadcast_calls(sim) if c.params.get("chat_id") == chat]) == 1
+    for user in users[:3]:  # delivered once although the answer was an error
+        assert [m.text for m in user.messages].count(TEXT) == 1
+    row = await runtime(sim.app).store.read(lambda tx: tx.get_delivery(1, 1005))
     assert row is not None
     assert row.error == "Chat not found"
+    assert "Unknown (may have arrived, not resent): 4" in status_message(op).text
+
+
+async def test_a_failed_ledger_write_is_retried_and_every_row_ends_terminal(
+    limited: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = limited
+    op = await operator(sim)
+    await seed(sim, 2000, 59)
+    store = runtime(sim.app).store
+    real = store.transact
+    failed: list[int] = []
+
+    async def busy(work: Any) -> Any:  # the database busy past its timeout, twice
+        if len(failed) < 2 and getattr(work, "keywords", {}).get("outcomes"):
+            failed.append(len(work.keywords["outcomes"]))
+            raise sqlite3.OperationalError("database is locked")
+        return await real(work)
+
+    monkeypatch.setattr(store, "transact", busy)
+    await compose(op, TEXT, "broadcast.button.all", count=60)
+    await run(sim)
+    assert failed == [20, 20]  # the first batch's outcomes, refused twice
+    counts = await ledger(sim)
+    assert counts[DeliveryState.SENT] == 60
+    assert sum(counts.values()) == 60  # nothing left sending, unknown or pending
+    assert max(Counter(c.params["chat_id"] for c in broadcast_calls(sim) if c.ok).values()) == 1
+    report = status_message(op)
+    assert "Sent: 60" in report.text
+    assert (await stored(sim)).status is BroadcastStatus.DONE
 
 
 async def test_a_timeout_after_sending_is_unknown_and_not_resent(limited: Simulator) -> None:
@@ -416,7 +456,7 @@ async def test_a_timeout_after_sending_is_unknown_and_not_resent(limited: Simula
     counts = await ledger(sim)
     assert (counts[DeliveryState.SENT], counts[DeliveryState.UNKNOWN]) == (1, 1)
     assert [m.text for m in user.messages].count(TEXT) == 1  # delivered once, not resent
-    assert "Unknown (in flight at a restart, not resent): 1" in status_message(op).text
+    assert "Unknown (may have arrived, not resent): 1" in status_message(op).text
 
 
 async def test_a_restart_in_the_middle_continues_without_duplicates(limited: Simulator) -> None:
@@ -444,9 +484,29 @@ async def test_a_restart_in_the_middle_continues_without_duplicates(limited: Sim
     assert len(per_chat) >= counts[DeliveryState.SENT]
     assert (await stored(sim)).status is BroadcastStatus.DONE
     report = status_message(op)
-    assert f"Unknown (in flight at a restart, not resent): {in_flight}" in report.text
+    assert f"Unknown (may have arrived, not resent): {in_flight}" in report.text
     assert f"Sent: {counts[DeliveryState.SENT]}" in report.text
     assert too_many(sim) == []
+
+
+async def test_a_planned_stop_lets_the_batch_in_flight_finish(limited: Simulator) -> None:
+    """SIGTERM (the Application's stop, then post_stop): the batch out is recorded before the
+    process ends, so the new process carries on and no row is `unknown`."""
+    sim = limited
+    op = await operator(sim)
+    await seed(sim, 2000, 200)
+    await compose(op, TEXT, "broadcast.button.all", count=201)
+    await sim.advance(seconds=3)
+    before = await ledger(sim)
+    assert before[DeliveryState.SENDING] > 0  # a batch is out when the stop comes
+    await sim.restart(planned=True)
+    assert (await ledger(sim))[DeliveryState.UNKNOWN] == 0  # a crash leaves the batch unknown
+    await run(sim)
+    counts = await ledger(sim)
+    assert counts[DeliveryState.SENT] == 201
+    assert counts[DeliveryState.UNKNOWN] == 0
+    assert max(Counter(c.params["chat_id"] for c in broadcast_calls(sim) if c.ok).values()) == 1
+    assert "Sent: 201" in status_message(op).text
 
 
 async def test_pause_resume_and_cancel(limited: Simulator) -> None:
@@ -487,6 +547,35 @@ async def test_pause_resume_and_cancel(limited: Simulator) -> None:
     assert op.last_callback_answer.show_alert
     assert (await stored(sim)).status is BroadcastStatus.CANCELLED
     assert too_many(sim) == []
+
+
+async def test_a_cancelled_broadcast_reports_its_final_numbers_once(limited: Simulator) -> None:
+    sim = limited
+    op = await operator(sim)
+    await seed(sim, 2000, 200)
+    await compose(op, TEXT, "broadcast.button.all", count=201)
+    await sim.advance(seconds=2.5)
+    assert (await ledger(sim))[DeliveryState.SENDING] > 0  # a batch is out at the tap
+    await op.tap_key("broadcast.button.stop")
+    await run(sim)
+    await sim.advance(seconds=5)
+    final = await ledger(sim)
+    reports = [
+        c.params["text"]
+        for c in sim.world.calls("editMessageText")
+        if c.ok and c.params.get("chat_id") == OPERATOR and "Not sent:" in c.params["text"]
+    ]
+    assert len(reports) == 1, reports  # rendered once, never edited to other numbers
+    assert f"Sent: {final[DeliveryState.SENT]}" in reports[0]
+    assert f"Not sent: {final[DeliveryState.PENDING]}" in reports[0]
+    assert final[DeliveryState.SENDING] == 0
+
+
+async def test_one_recipient_reads_in_the_singular(limited: Simulator) -> None:
+    op = await operator(limited)
+    await compose(op, "Hello", "broadcast.button.all", count=1)
+    (started,) = [m for m in op.messages if op.shows(m, "broadcast.started")]
+    assert "to 1 recipient is starting" in started.text
 
 
 async def test_someone_talking_during_a_broadcast_gets_prompt_replies(

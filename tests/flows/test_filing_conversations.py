@@ -83,6 +83,8 @@ async def test_back_edit_and_cancel(sim: Simulator) -> None:
     await user.tap_key("filing.button.back")
     user.assert_last("filing.review")
     await user.tap_key("filing.button.cancel")
+    user.assert_last("filing.discard_confirm")  # a draft with content: a second tap
+    await user.tap_key("filing.button.discard")
     user.assert_got("filing.cancelled")
     user.assert_last("menu.welcome")
     await user.send("/start")
@@ -133,6 +135,8 @@ async def test_start_over_discards_the_draft(sim: Simulator) -> None:
     await user.send("/start")
     user.assert_last("filing.resume_offer")
     await user.tap_key("filing.button.start_over")
+    user.assert_last("filing.start_over_confirm")  # the draft has content: a second tap
+    await user.tap_key("filing.button.start_over_yes")
     user.assert_last("filing.choose_type")
     row = await runtime(sim.app).store.read(lambda tx: tx.load_user(1001))
     assert row is not None

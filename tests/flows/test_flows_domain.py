@@ -128,6 +128,9 @@ class FakeTx:
         found = [e for e in self.audits if subject is None or e.subject == subject]
         return found[::-1][:limit]
 
+    def audit_repeated(self, entry: AuditEntry) -> None:
+        self.audits.append(entry)
+
     def audience_count(self, segment: Segment) -> int:
         return len(self.users)
 

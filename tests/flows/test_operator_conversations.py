@@ -7,6 +7,8 @@ matched by key, so each test reads the same in both languages.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.app import runtime
 from bot.simulator import Simulator
 from flows.records import RequestStatus, Stage
@@ -53,6 +55,26 @@ async def test_a_non_operator_is_refused_everywhere_and_the_refusal_is_logged(
         (1002, "refused", "/open"),
         (1002, "refused", "/requests"),
         *((1002, "refused", data) for data in forged),
+    ]
+
+
+async def test_refusals_repeated_within_a_minute_are_one_audit_row_with_their_count(
+    sim: Simulator,
+) -> None:
+    """A non-operator flooding /queue: every attempt refused, the audit log stays bounded
+    (one row per minute with the count), and a minute later a new row starts."""
+    mallory = sim.user(1002, "Mallory", language_code="en")
+    for _ in range(50):
+        await mallory.send("/queue")
+        mallory.assert_last("errors.not_operator")
+    first = sim.clock.now()
+    await sim.advance(minutes=1)
+    await mallory.send("/queue")
+    mallory.assert_last("errors.not_operator")
+    rows = [(e.at, e.actor, e.action, e.detail, e.count) for e in await audit(sim)]
+    assert rows == [
+        (first, 1002, "refused", "/queue", 50),
+        (first + timedelta(minutes=1), 1002, "refused", "/queue", 1),
     ]
 
 
@@ -179,8 +201,12 @@ async def test_stage_moves_notify_the_author_and_a_result_ends_with_one_review(
 
     await open_detail(user, number)
     await user.tap_key("follow.button.review")
+    user.assert_last("follow.review_confirm")  # nothing requested yet: a reason confirms it
+    assert (await stored(sim, number)).stage is Stage.RESULT_GIVEN
+    await user.tap_key("review.reason.facts_wrong")
     user.assert_got("follow.review_requested")
-    op.assert_last("operator.review_requested")
+    told = op.assert_last("operator.review_requested")
+    assert op.label("review.reason.facts_wrong") in told.text
     await open_detail(user, number)
     assert user.label("follow.button.review") not in user.last.labels
     await user.tap_raw(user.last.message_id, f"c:review:{number}")
@@ -209,6 +235,7 @@ async def test_two_reviews_a_day_then_the_third_is_refused(sim: Simulator) -> No
     for number in numbers[:2]:
         await open_detail(user, number)
         await user.tap_key("follow.button.review")
+        await user.tap_key("review.reason.new_evidence")
         user.assert_got("follow.review_requested")
     await open_detail(user, numbers[2])
     await user.tap_key("follow.button.review")
@@ -247,6 +274,9 @@ async def test_a_reported_loss_ends_self_service(sim: Simulator) -> None:
     op = await operator(sim)
     await open_card(op, number)
     await op.tap(data=f"o:loss:{number}")
+    op.assert_last("operator.loss_confirm")  # a second tap reports it
+    assert not (await stored(sim, number)).loss_reported
+    await op.tap(data=f"o:loss_yes:{number}")
     op.assert_last("operator.card")
     assert f"o:loss:{number}" not in op.last.callback_data
     assert op.label("operator.loss.yes") in op.last.text

@@ -85,6 +85,7 @@ async def test_3_after_the_one_review_no_review_is_offered(sim: Simulator, langu
     assert plain(user.label("notify.result.review_offer", daily=2)) in first.text
     await open_detail(user, number)
     await user.tap_key("follow.button.review")
+    await user.tap_key("review.reason.facts_wrong")
     user.assert_got("follow.review_requested")
     mark = user.mark()
     await open_card(op, number)
@@ -167,6 +168,7 @@ async def test_6b_a_known_loss_points_to_customer_service_for_the_affected_party
     number = await file(user)
     await open_card(op, number)
     await op.tap(data=f"o:loss:{number}")
+    await op.tap(data=f"o:loss_yes:{number}")
     await sim.advance(hours=24, minutes=1)
     await open_detail(user, number)
     assert user.label("policy.next.affected_party", number=number) in user.last.text
@@ -209,6 +211,7 @@ async def test_8_the_operator_only_loss_entry_is_not_shown_to_the_user(
     number = await file(user)
     await open_card(op, number)
     await op.tap(data=f"o:loss:{number}")
+    await op.tap(data=f"o:loss_yes:{number}")
     await open_detail(user, number)
     loss_line = user.label("timeline.loss_reported", at="", text="").strip(" ·")
     assert loss_line not in user.last.text

@@ -855,6 +855,34 @@ async def test_audit_log(store: Store) -> None:
     assert await store.read(lambda tx: tx.audit_log("nope")) == []
 
 
+async def test_repeated_audit_entries_of_a_minute_share_one_counted_row(store: Store) -> None:
+    """Equal entries of one actor in one UTC minute: one row (the first's `at`) with their
+    count; another detail, actor or minute starts its own row; plain entries never merge."""
+    minute = T0.replace(minute=31, second=0)
+    refusal = partial(AuditEntry, actor=8, action="refused", detail="/queue")
+
+    def write(tx: Tx) -> None:
+        for second in range(50):
+            tx.audit_repeated(refusal(at=minute + timedelta(seconds=second, microseconds=7)))
+        tx.audit_repeated(refusal(at=minute + timedelta(seconds=59), detail="/open"))
+        tx.audit_repeated(refusal(at=minute + timedelta(seconds=59), actor=9))
+        for _ in range(2):
+            tx.audit_repeated(refusal(at=(minute + timedelta(minutes=1)).astimezone(SHANGHAI)))
+            tx.audit(AuditEntry(at=minute + timedelta(minutes=2), actor=8, action="refused"))
+
+    await store.transact(write)
+    await store.transact(lambda tx: tx.audit_repeated(refusal(at=minute + timedelta(seconds=30))))
+    rows = await store.read(lambda tx: tx.audit_log())
+    assert [(e.at, e.actor, e.detail, e.count) for e in rows] == [
+        (minute + timedelta(minutes=2), 8, "", 1),
+        (minute + timedelta(minutes=2), 8, "", 1),
+        (minute + timedelta(minutes=1), 8, "/queue", 2),
+        (minute + timedelta(seconds=59), 9, "/queue", 1),
+        (minute + timedelta(seconds=59), 8, "/open", 1),
+        (minute + timedelta(microseconds=7), 8, "/queue", 51),
+    ]
+
+
 async def test_new_writes_refused_when_reading(store: Store) -> None:
     await insert(store, complaint("C-1"), request("R-1", "C-1"))
     moved = complaint("C-1").model_copy(update={"version": 1})

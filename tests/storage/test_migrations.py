@@ -45,6 +45,7 @@ def test_fresh_database_gets_every_migration(conn: sqlite3.Connection) -> None:
         ("0003_broadcasts", NOW),
         ("0004_leases", NOW),
         ("0005_update_outcomes", NOW),
+        ("0006_audit_repeats", NOW),
     ]
     assert not conn.in_transaction
 
@@ -58,6 +59,7 @@ def test_rerun_applies_nothing(conn: sqlite3.Connection) -> None:
         "0003_broadcasts",
         "0004_leases",
         "0005_update_outcomes",
+        "0006_audit_repeats",
     ]
 
 

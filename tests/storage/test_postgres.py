@@ -8,9 +8,11 @@ the parametrized `store` fixture; these tests use this run's database (`pg_serve
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,8 +32,8 @@ from flows.records import (
     UserRecord,
 )
 from storage.factory import open_store
-from storage.migrations import MIGRATIONS
-from storage.pg_migrations import PG_MIGRATIONS
+from storage.migrations import MIGRATIONS, MigrationsPending, apply_migrations
+from storage.pg_migrations import PG_MIGRATIONS, apply_pg_migrations
 from storage.postgres import PgTx, PostgresStore
 from storage.sqlite import SqliteStore
 from tests import pg
@@ -71,6 +73,52 @@ async def test_the_database_setting_picks_the_store(pg_server: str, tmp_path: Pa
     store = await open_store(tmp_path / "x.sqlite3", default_language="zh-CN")
     assert isinstance(store, SqliteStore)
     await store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | Path]:
+    """A database of each backend with no schema at all (PostgreSQL: a scratch one)."""
+    if request.param == "sqlite":
+        yield tmp_path / "behind.sqlite3"
+        return
+    pg.require_server()
+    with pg.scratch_database() as dsn:
+        yield dsn
+
+
+def migrate_all_but_the_last(database: str | Path) -> None:
+    if isinstance(database, str):
+        with psycopg.connect(database, autocommit=True) as conn:
+            apply_pg_migrations(conn, PG_MIGRATIONS[:-1])
+    else:
+        with closing(sqlite3.connect(database, isolation_level=None)) as conn:
+            apply_migrations(conn, "2025-03-01T09:30:00.000000+00:00", MIGRATIONS[:-1])
+
+
+async def test_without_migrating_a_database_behind_is_refused_until_migrated(
+    empty_database: str | Path,
+) -> None:
+    """MIGRATE_ON_START=false: opening migrates nothing and names what is pending; once
+    migrated, the store opens and works."""
+    names = [name for name, _ in MIGRATIONS]
+    with pytest.raises(MigrationsPending, match="complaint-desk migrate") as empty:
+        await open_store(empty_database, default_language="zh-CN", migrate=False)
+    assert empty.value.pending == names
+    migrate_all_but_the_last(empty_database)
+    with pytest.raises(MigrationsPending) as behind:
+        await open_store(empty_database, default_language="zh-CN", migrate=False)
+    assert behind.value.pending == names[-1:]
+    migrated = await open_store(empty_database, default_language="zh-CN")
+    assert migrated.migrations_applied == names[-1:]  # type: ignore[attr-defined]
+    await migrated.close()
+    store = await open_store(empty_database, default_language="zh-CN", migrate=False)
+    try:
+        assert store.migrations_applied == []  # type: ignore[attr-defined]
+        saved = UserRecord(user_id=5, language="en", version=1, created_at=T0, updated_at=T0)
+        await store.transact(lambda tx: tx.save_user(saved, 0))
+        assert await store.read(lambda tx: tx.load_user(5)) is not None
+    finally:
+        await store.close()
 
 
 def until_someone_waits_for_an_advisory_lock(dsn: str) -> None:

@@ -33,7 +33,7 @@ from flows.records import (
 from storage.base import Store
 from storage.postgres import PgTx, _dialect
 from storage.sqlbase import SqlBase
-from storage.sqlite import SqliteStore, SqliteTx, _param
+from storage.sqlite import SqliteStore, SqliteTx, _params
 from tests.storage.test_contract import T0, complaint, user
 
 Statement = tuple[str, tuple[Any, ...]]
@@ -110,7 +110,7 @@ def recording(
 
 def sqlite_plan(path: str, sql: str, values: tuple[Any, ...]) -> list[str]:
     with closing(sqlite3.connect(path)) as conn:
-        plan = conn.execute(f"EXPLAIN QUERY PLAN {sql}", tuple(map(_param, values))).fetchall()
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {sql}", _params(values)).fetchall()
     return [str(detail) for *_, detail in plan]
 
 

@@ -49,6 +49,7 @@ async def test_data_survives_reopen(tmp_path: Path) -> None:
             "0003_broadcasts",
             "0004_leases",
             "0005_update_outcomes",
+            "0006_audit_repeats",
         ]
         await store.transact(lambda tx: tx.save_user(user(1), expected_version=0))
         await store.transact(lambda tx: tx.claim_update(77, T0))
@@ -263,6 +264,7 @@ async def test_0002_upgrades_a_database_with_data(tmp_path: Path) -> None:
             "0003_broadcasts",
             "0004_leases",
             "0005_update_outcomes",
+            "0006_audit_repeats",
         ]
         assert await store.read(lambda tx: tx.load_user(1)) == UserRecord(
             user_id=1,

@@ -87,3 +87,4 @@ def test_the_coverage_gate_fails_a_green_run_that_leaves_transitions_unwalked(
     ).stdout
     assert 'IDLE -->|"file ×1"| CHOOSING_TYPE' in drawn
     assert "linkStyle" in drawn
+    assert drawn.strip() in (tmp_path / "cov.mmd").read_text(encoding="utf-8")

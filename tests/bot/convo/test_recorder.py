@@ -3,34 +3,22 @@ bot answers differently."""
 
 from __future__ import annotations
 
-import io
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.config import Settings
-from bot.console import run_console
 from bot.convo.expect import ConvoFailure
 from bot.convo.model import parse
 from bot.convo.runner import run_script
-
-START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+from tests.bot.test_console import console as console_session
 
 
 async def console(settings: Settings, tmp_path: Path, lines: list[str]) -> str:
-    stdout = io.StringIO()
-    code = await run_console(
-        settings,
-        io.StringIO("".join(f"{line}\n" for line in lines)),
-        stdout,
-        db=tmp_path / "console.sqlite3",
-        language="en",
-        start=START,
-    )
-    assert code == 0, stdout.getvalue()
-    return stdout.getvalue()
+    code, out = await console_session(settings, tmp_path, lines, as_json=False)
+    assert code == 0, out
+    return out
 
 
 async def test_a_recorded_session_passes_as_a_test(settings: Settings, tmp_path: Path) -> None:
