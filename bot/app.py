@@ -24,6 +24,7 @@ from bot.background import Outbox, Sweeper
 from bot.broadcaster import Broadcaster
 from bot.clock import Clock
 from bot.config import Settings
+from bot.exporter import Exporter
 from bot.i18n import Translator, plain
 from bot.inbound import to_inbound
 from bot.pacer import Pacer
@@ -65,8 +66,10 @@ class Runtime:
     sinks: list[EventSink] = field(default_factory=list)
     store_: Store | None = None
     outbox: Outbox | None = None
+    menus: set[int] = field(default_factory=set)  # operators whose command menu is set
     sweeper: Sweeper | None = None
     broadcaster: Broadcaster | None = None
+    exporter: Exporter | None = None
     # Updates whose answers were sent: their kept answers are dropped in the next update's
     # transaction (no round trip of their own; flows/redelivery.py).
     delivered: list[int] = field(default_factory=list)
@@ -109,6 +112,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         rt.publish(event)
     if outcome.notified and rt.outbox is not None:
         rt.outbox.kick()
+    await _first_write(context.bot, rt, inbound.user.id)
     try:
         await rt.renderer.reply(context.bot, inbound.user.id, outcome, update.callback_query)
         if answers:
@@ -117,6 +121,15 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await rt.store.transact(
             partial(after_send.blocked, user_id=inbound.user.id, notification_id=None, now=now)
         )
+
+
+async def _first_write(bot: Bot, rt: Runtime, user_id: int) -> None:
+    """Someone wrote, so their chat exists now: an operator's command menu is set at once
+    (it could not be before), and notifications kept for them are sent."""
+    if user_id in rt.settings.operator_ids and user_id not in rt.menus:
+        await operator_menu(bot, rt, user_id)
+    if rt.outbox is not None:
+        await rt.outbox.arrived(user_id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -167,18 +180,32 @@ async def publish_commands(bot: Bot, rt: Runtime) -> None:
             short = plain(rt.renderer.text(language, "bot.short_description", {}))
             await persist(partial(bot.set_my_description, about, language_code=code), "about")
             await persist(partial(bot.set_my_short_description, short, language_code=code), "about")
-            operators = menu(MENU_COMMANDS + OPERATOR_COMMANDS)
-            for operator_id in sorted(rt.settings.operator_ids):
-                scope = BotCommandScopeChat(operator_id)
-                try:
-                    await persist(
-                        partial(bot.set_my_commands, operators, scope=scope, language_code=code),
-                        "operator commands",
-                    )
-                except BadRequest:  # an operator who never opened the bot: no chat to scope to
-                    log.warning("no command menu for operator %s (chat not found)", operator_id)
     except TelegramError as error:
         log.error("command menu not published (%s); starting without it", type(error).__name__)
+    for operator_id in sorted(rt.settings.operator_ids):
+        await operator_menu(bot, rt, operator_id)
+
+
+async def operator_menu(bot: Bot, rt: Runtime, operator_id: int) -> None:
+    """An operator's menu (theirs in their chat only), in each language. An operator who never
+    opened the bot has no chat yet: set when they first write (`_first_write`)."""
+    persist = Persist(rt.clock, attempts=3)
+    try:
+        for language, code in _command_languages(rt.desk.rules):
+            commands = [
+                BotCommand(c, plain(rt.renderer.text(language, f"command.{c}", {})))
+                for c in MENU_COMMANDS + OPERATOR_COMMANDS
+            ]
+            scope = BotCommandScopeChat(operator_id)
+            call = partial(bot.set_my_commands, commands, scope=scope, language_code=code)
+            await persist(call, "operator commands")
+    except BadRequest as error:
+        log.warning("no command menu for operator %s yet: %s", operator_id, error.message)
+        return
+    except TelegramError as error:
+        log.warning("command menu for operator %s failed: %s", operator_id, type(error).__name__)
+        return
+    rt.menus.add(operator_id)
 
 
 def _command_languages(rules: Rules) -> list[tuple[str, str | None]]:
@@ -237,6 +264,7 @@ def build_application(
         rt.store_ = opened = await (store or open_configured)()  # nothing after this may fail, or
         # the store's thread would keep the process alive
         rt.outbox = Outbox(opened, clock, rt.renderer, app.bot)
+        await rt.outbox.load()  # who has notifications kept for later
         rt.sweeper = Sweeper(
             opened, clock, rt.desk.rules, rt.outbox.kick, interval=settings.sweep_seconds
         )
@@ -252,12 +280,16 @@ def build_application(
         )
         rt.sinks.append(rt.broadcaster.on_event)  # confirm / resume kick it, pause stops it
         rt.broadcaster.start()  # recovers rows left in flight, continues running broadcasts
+        rt.exporter = Exporter(opened, rt.renderer, app.bot)
+        rt.sinks.append(rt.exporter.on_event)  # /export: a CSV built in batches, then sent
 
     async def post_stop(app: AnyApp) -> None:
         if rt.sweeper is not None:
             await rt.sweeper.stop()
         if rt.broadcaster is not None:
             await rt.broadcaster.stop()
+        if rt.exporter is not None:
+            await rt.exporter.wait()
 
     async def post_shutdown(app: AnyApp) -> None:
         if rt.store_ is not None:

@@ -4,7 +4,9 @@
   and by the sweeper. Each row is marked delivered in its own small transaction right after it
   is sent, so a crash re-sends at most the one message in flight. 403 marks the user as having
   blocked the bot; 429 waits `retry_after` on the clock and goes on; a Bad Request (say, a chat
-  that does not exist) is logged and skipped, so it cannot hold up the rows behind it; network
+  that does not exist: an operator who never opened the bot) keeps the row for later (`DEFER`,
+  or as soon as that person writes: `arrived`), so it neither blocks the rows behind it nor is
+  lost, and operators see how many wait (/queue); network
   errors and time-outs leave the row for the next drain. (A time-out after Telegram received the
   message may show it twice: for notifications we prefer that to losing one.)
 - `Sweeper` sleeps on the injectable clock until the next stored due time (at most `interval`),
@@ -20,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from telegram import Bot
@@ -49,6 +51,19 @@ class Outbox:
         self.bot = bot
         self._task: asyncio.Task[None] | None = None
         self._again = False
+        self.waiting: set[int] = set()  # people with notifications kept for later
+
+    async def load(self) -> None:
+        """At start-up: who has notifications kept for later (delivered when they write)."""
+        self.waiting = set(await self.store.read(lambda tx: tx.deferred_notifications()))
+
+    async def arrived(self, user_id: int) -> None:
+        """Someone wrote to the bot: if notifications were kept for them, send them now."""
+        if user_id not in self.waiting:
+            return
+        self.waiting.discard(user_id)
+        await self.store.transact(partial(_wake, user_id=user_id))
+        self.kick()
 
     def kick(self) -> None:
         """Drain soon; if a drain is running, it goes round once more."""
@@ -87,8 +102,13 @@ class Outbox:
         except RetryAfter as exc:
             await self.clock.sleep(_seconds(exc.retry_after))
             return True  # the row is still pending: the next round sends it
-        except BadRequest:  # permanent (e.g. chat not found): retrying cannot help; skip it
-            log.error("notification %s to %s refused; dropped", note_id, user_id, exc_info=True)
+        except BadRequest as error:  # e.g. chat not found: the person never opened the bot
+            if note_id is not None:
+                until = self.clock.now() + DEFER
+                await self.store.transact(partial(_defer, notification_id=note_id, until=until))
+            self.waiting.add(user_id)
+            log.warning("notification %s to %s kept for later: %s", note_id, user_id, error.message)
+            return True
         except TelegramError:  # transient (network, time-out): keep it, try again later
             log.warning("notification %s to %s failed; will retry", note_id, user_id, exc_info=True)
             return False
@@ -143,6 +163,17 @@ class Sweeper:
         if upcoming is None:
             return self.interval
         return min(self.interval, max((upcoming - now).total_seconds(), 0.001))
+
+
+DEFER = timedelta(minutes=30)  # a notification Telegram cannot deliver now is tried again then
+
+
+def _defer(tx: Tx, notification_id: int, until: datetime) -> None:
+    tx.defer_notification(notification_id, until)
+
+
+def _wake(tx: Tx, user_id: int) -> int:
+    return tx.wake_notifications(user_id)
 
 
 def _claim_notifications(tx: Tx, now: datetime, limit: int) -> list[tuple[Notification, str]]:

@@ -156,6 +156,7 @@ class Revocation(_Frozen):
 class ComplaintType(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,23}$")]
     title: Localized
+    short: Localized | None = None  # a word or two for phone-sized buttons (operators' filters)
     summary: Localized
     prepare: Localized  # what to prepare before filing
     rating: float | None = Field(default=None, ge=0, le=5)  # article 002's success rating

@@ -105,12 +105,13 @@ class Context:
         self.update(task=task)
         self.nonce_bump = True
 
-    def refuse_non_operator(self, what: str) -> bool:
-        """True (and refused, logged, audited) unless the sender is an operator. Refusals
-        repeated within a minute are one audit row with their count (a flood stays bounded)."""
+    def refuse_non_operator(self, what: str, subject: str = "") -> bool:
+        """True (and refused, logged, audited; under `subject`, the complaint or request a
+        button named, when there is one) unless the sender is an operator. Refusals repeated
+        within a minute are one audit row with their count (a flood stays bounded)."""
         if self.is_operator:
             return False
-        self.audit("refused", detail=what, repeated=True)
+        self.audit("refused", subject=subject, detail=what, repeated=True)
         self.event("operator.refused", user_id=self.user.user_id, what=what)
         self.reply(Reply("errors.not_operator"))
         return True

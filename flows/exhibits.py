@@ -56,7 +56,7 @@ def line(item: EvidenceItem, index: int) -> Ref:
         "exhibit.line",
         {
             "i": index,
-            "kind": Ref(f"evidence.kind.{item.kind.value}"),
+            "kind": Ref(f"evidence.count.{item.kind.value}", {"n": 1}),
             "name": short(name, NAME_MAX),
             "size": size_text(item.size) if item.file_id else "-",
             "at": at(item.received_at),
@@ -68,7 +68,7 @@ def _caption(item: EvidenceItem, index: int, total: int, material: Ref | None) -
     params = {
         "i": index,
         "total": total,
-        "kind": Ref(f"evidence.kind.{item.kind.value}"),
+        "kind": Ref(f"evidence.count.{item.kind.value}", {"n": 1}),
         "name": short(item.file_name or "-", NAME_MAX),
         "size": size_text(item.size),
         "at": at(item.received_at),
@@ -112,10 +112,10 @@ def show(
         replies.append(Reply(caption.key, caption.params, file=attachment, album=album))
         if item.kind is EvidenceKind.FORWARD:
             open_kind = ""  # a forward with its text stands on its own
-    replies.append(Reply("exhibit.end", {"total": total}, ((back,),)))
+    replies.append(Reply("exhibit.end", {"count": total}, ((back,),)))
     return replies
 
 
 def evidence(number: str, items: Sequence[EvidenceItem], back: Button) -> list[Reply]:
-    heading = Reply("exhibit.evidence", {"number": number, "total": len(items)})
+    heading = Reply("exhibit.evidence", {"number": number, "count": len(items)})
     return show([(item, None) for item in items], heading, back)

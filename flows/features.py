@@ -20,4 +20,5 @@ REGISTRY = Registry.of(
 )
 # The commands shown in Telegram's menu, in order.
 MENU_COMMANDS = ("start", "mycomplaints", "guide", "settings", "language", "privacy", "cancel")
-OPERATOR_COMMANDS = ("queue", "open", "requests", "broadcast", "broadcasts")  # operators' chats
+# Operators' chats also show these.
+OPERATOR_COMMANDS = ("queue", "find", "open", "requests", "export", "broadcast", "broadcasts")

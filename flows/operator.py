@@ -11,7 +11,7 @@ through the outbox (`ctx.notify`, rendered in the recipient's language).
 
 from __future__ import annotations
 
-from flows import exhibits, explain, lifecycle, task
+from flows import exhibits, explain, lifecycle, task, triage
 from flows.complaints import save
 from flows.context import Context
 from flows.events import Command, Tap
@@ -19,20 +19,13 @@ from flows.operator_cards import (
     SCOPE,
     cannot_revoke,
     card,
-    queue_view,
     record,
     request_card,
     request_materials,
     requests_view,
 )
 from flows.operator_task import FLOW, TypingData, Verdict
-from flows.records import (
-    OPEN_STAGES,
-    ComplaintRecord,
-    RequestStatus,
-    RevocationRequest,
-    Stage,
-)
+from flows.records import ComplaintRecord, RequestStatus, RevocationRequest, Stage
 from flows.registry import Feature
 from flows.replies import Button, Ref, Reply
 
@@ -42,38 +35,6 @@ MOVES = {
     "accept": ("accept", "notify.accepted"),
     "investigate": ("investigate", "notify.investigating"),
 }
-
-
-# -- the queue ---------------------------------------------------------------------------------
-
-
-def queue_command(ctx: Context, command: Command) -> None:
-    """/queue [all | flagged | <stage> | <type>]: open complaints, oldest first."""
-    if ctx.refuse_non_operator("/queue"):
-        return
-    wanted = parse_filter(ctx, command.args)
-    if wanted is None:
-        ctx.reply(Reply("operator.queue_bad_filter", {"filter": command.args.strip()}))
-        wanted = "all"
-    ctx.reply(queue_view(ctx, wanted))
-
-
-def parse_filter(ctx: Context, text: str) -> str | None:
-    """A filter as a button argument ("all", "flagged", "stage_<stage>", "type_<type id>")
-    from what an operator typed ("payment", "manual_review", "stage_accepted"...); None if
-    it names nothing."""
-    word = text.strip().lower().replace("-", "_").replace(" ", "_") or "all"
-    stages = {s.value for s in OPEN_STAGES}
-    if word in ("all", "flagged"):
-        return word
-    for prefix, known in (("stage_", stages), ("type_", {t.id for t in ctx.catalog.types})):
-        if word.startswith(prefix) and word.removeprefix(prefix) in known:
-            return word
-    if word in stages:
-        return f"stage_{word}"
-    if ctx.catalog.type(word) is not None:
-        return f"type_{word}"
-    return None
 
 
 # -- a complaint's card ------------------------------------------------------------------------
@@ -100,12 +61,14 @@ def open_command(ctx: Context, command: Command) -> None:
 
 def on_tap(ctx: Context, tap: Tap) -> None:
     """Every "o:" button. A non-operator is refused before anything is looked up."""
-    if ctx.refuse_non_operator(tap.raw or f"{SCOPE}:{tap.action}:{tap.arg}"):
+    if ctx.refuse_non_operator(tap.raw or f"{SCOPE}:{tap.action}:{tap.arg}", subject=tap.arg[:40]):
         return
     ctx.notice("menu.ok")
     if tap.action == "queue":
-        wanted = parse_filter(ctx, tap.arg)
-        ctx.reply(queue_view(ctx, wanted or "all", edit=True))
+        wanted, page = triage.parse_page(ctx, tap.arg) or ("all", 0)
+        ctx.reply(triage.queue_view(ctx, wanted, page, edit=True))
+    elif tap.action == "filters":
+        ctx.reply(triage.filters_view(ctx))
     elif tap.action == "requests":
         ctx.reply(requests_view(ctx, edit=True))
     elif tap.action in ("request", "approve", "reject", "materials"):
@@ -227,7 +190,7 @@ def _show_materials(ctx: Context, request: RevocationRequest) -> None:
     items = [(item, Ref(key)) for item, key in request_materials(ctx, request)]
     heading = Reply(
         "exhibit.materials",
-        {"number": request.number, "complaint": request.complaint_number, "total": len(items)},
+        {"number": request.number, "complaint": request.complaint_number, "count": len(items)},
     )
     for reply in exhibits.show(items, heading, back):
         ctx.reply(reply)
@@ -254,7 +217,13 @@ def ask_decision(ctx: Context, request: RevocationRequest, verdict: Verdict) -> 
 
 
 FEATURE = Feature(
-    commands={"queue": queue_command, "open": open_command, "requests": requests_command},
+    commands={
+        "queue": triage.queue_command,
+        "open": open_command,
+        "requests": requests_command,
+        "find": triage.find_command,
+        "export": triage.export_command,
+    },
     scope=SCOPE,
     on_tap=on_tap,
     flows=(FLOW,),

@@ -13,7 +13,6 @@ from flows.context import Context
 from flows.evidence import counts
 from flows.explain import timeline_line
 from flows.records import (
-    OPEN_STAGES,
     ComplaintRecord,
     EvidenceItem,
     RequestStatus,
@@ -24,7 +23,7 @@ from flows.replies import Button, Lines, Ref, Reply
 from flows.timefmt import at, span
 
 SCOPE = "o"
-QUEUE_SIZE = 20
+AUDIT_LINES = 8  # the latest audit entries shown on a complaint's card
 REQUESTS_SIZE = 20
 SHORT_TEXT = 200  # timeline texts on the card are cut to this many characters
 MOVE_BUTTONS = {"pick_up": "pick", "accept": "accept", "investigate": "investigate"}
@@ -32,60 +31,6 @@ MOVE_BUTTONS = {"pick_up": "pick", "accept": "accept", "investigate": "investiga
 
 def _b(key: str, action: str, arg: str = "", **params: object) -> Button:
     return Button(key, action, arg, params, scope=SCOPE)
-
-
-def _filter_name(ctx: Context, wanted: str) -> Ref:
-    if wanted.startswith("stage_"):
-        return Ref(f"stage.{wanted.removeprefix('stage_')}")
-    if wanted.startswith("type_"):
-        return Ref(
-            "operator.filter.type", {"type": title(ctx.catalog, wanted.removeprefix("type_"))}
-        )
-    return Ref(f"operator.filter.{wanted}")
-
-
-def queue_view(ctx: Context, wanted: str, *, edit: bool = False) -> Reply:
-    kind, _, value = wanted.partition("_")
-    if kind == "flagged":
-        items = ctx.tx.queue(flagged=True, limit=QUEUE_SIZE)
-    elif kind in ("stage", "type"):
-        by = {"stage": Stage(value)} if kind == "stage" else {"type_id": value}
-        items = ctx.tx.queue(**by, limit=QUEUE_SIZE)
-    else:
-        items = ctx.tx.queue(limit=QUEUE_SIZE)
-    rows: list[tuple[Button, ...]] = [
-        (
-            _b(
-                "operator.button.item",
-                "open",
-                c.number,
-                number=c.number,
-                type=title(ctx.catalog, c.type_id),
-                stage=Ref(f"stage.{c.stage}"),
-                age=span(ctx.now - c.submitted_at),
-            ),
-        )
-        for c in items
-    ]
-    rows.append(
-        (
-            _b("operator.filter.all", "queue", "all"),
-            _b("operator.filter.flagged", "queue", "flagged"),
-        )
-    )
-    stage_buttons = [
-        _b("operator.button.filter", "queue", f"stage_{s}", name=Ref(f"stage.{s}"))
-        for s in Stage
-        if s in OPEN_STAGES
-    ]
-    type_buttons = [
-        _b("operator.button.filter", "queue", f"type_{t.id}", name=t.title.as_dict())
-        for t in ctx.catalog.types
-    ]
-    rows += _in_rows(stage_buttons, 3) + _in_rows(type_buttons, 3)
-    key = "operator.queue" if items else "operator.queue_empty"
-    params = {"filter": _filter_name(ctx, wanted), "count": len(items)}
-    return Reply(key, params, tuple(rows), edit=edit)
 
 
 def _in_rows(buttons: list[Button], size: int) -> list[tuple[Button, ...]]:
@@ -137,6 +82,7 @@ def card(ctx: Context, complaint: ComplaintRecord, *, edit: bool = False) -> Rep
             "files": _files(complaint.evidence),
             "timeline": timeline,
             "request": _request_line(request),
+            "audit": _audit(ctx, n),
         },
         tuple(buttons),
         edit=edit,
@@ -146,6 +92,19 @@ def card(ctx: Context, complaint: ComplaintRecord, *, edit: bool = False) -> Rep
 def _files(items: tuple[EvidenceItem, ...]) -> Lines | Ref:
     lines = (exhibits.line(item, i) for i, item in enumerate(items, start=1))
     return Lines(tuple(lines)) if items else Ref("evidence.none")
+
+
+def _audit(ctx: Context, number: str) -> Ref:
+    """Who did what to this complaint and when, refusals included (newest first)."""
+    entries = ctx.tx.audit_log(number, AUDIT_LINES)
+    lines = tuple(
+        Ref(
+            "operator.audit_line",
+            {"at": at(e.at), "actor": e.actor, "action": e.action, "detail": _short(e.detail, 60)},
+        )
+        for e in entries
+    )
+    return Ref("operator.audit", {"lines": Lines(lines)}) if lines else Ref("operator.audit_none")
 
 
 def _request_line(request: RevocationRequest | None) -> Ref:

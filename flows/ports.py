@@ -115,8 +115,39 @@ class Complaints(Protocol):
         type_id: str | None = None,
         flagged: bool | None = None,
         limit: int = 20,
+        offset: int = 0,
+        now: datetime | None = None,
     ) -> list[ComplaintRecord]:
-        """Open complaints for operators, oldest first; `flagged` = with an open flagged request."""
+        """Open complaints for operators, most urgent first: the nearest of the review deadline
+        and the end of the withdrawal window (if after `now`), then those with neither; ties
+        in order of filing. `flagged` = with an open flagged request."""
+        ...
+
+    def queue_count(
+        self,
+        *,
+        stage: Stage | None = None,
+        type_id: str | None = None,
+        flagged: bool | None = None,
+    ) -> int:
+        """How many complaints `queue` would list without a limit."""
+        ...
+
+    def find_complaints(self, text: str, limit: int = 10) -> list[ComplaintRecord]:
+        """Complaints whose number starts with `text`, whose author's id is `text`, or whose
+        target or description contains it (any case); newest first."""
+        ...
+
+    def export_batch(
+        self,
+        start: datetime,
+        end: datetime,
+        stage: Stage | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[ComplaintRecord]:
+        """The next `limit` complaints submitted in [start, end) (of `stage` if given) after
+        the key (submitted_at, number) `after`, in that key's order."""
         ...
 
     def appeals_in(self, user_id: int, start: datetime, end: datetime) -> int:
@@ -160,6 +191,19 @@ class Outbox(Protocol):
         """Like `pending_notifications`, but claimed for this instance for a lease: rows
         another instance holds under an unexpired lease are skipped (never waited for); this
         instance's own and expired claims are taken (again)."""
+        ...
+
+    def defer_notification(self, notification_id: int, until: datetime) -> None:
+        """Keep an undeliverable notification (the chat does not exist yet) unclaimed until
+        `until` or until the person writes (`wake_notifications`); never dropped."""
+        ...
+
+    def wake_notifications(self, user_id: int) -> int:
+        """Make the person's deferred notifications claimable now; how many."""
+        ...
+
+    def deferred_notifications(self) -> list[int]:
+        """The recipient of each notification kept for later."""
         ...
 
     def mark_sent(self, ids: list[int], now: datetime) -> None:

@@ -13,6 +13,9 @@ _OPEN = RequestStatus.OPEN.value
 _REPEATED = (*AUDIT.columns, "minute")  # a repeated entry's row also names its minute
 
 
+DEFERRED = "(deferred)"  # the outbox owner of rows kept for later (never an instance)
+
+
 class RequestsSql(SqlBase):
     # --- revocation requests -------------------------------------------------------------
 
@@ -96,6 +99,33 @@ class RequestsSql(SqlBase):
             (self._default_language, limit),
         )
         return [(OUTBOX.record(row), str(row["language"])) for row in rows]
+
+    def defer_notification(self, notification_id: int, until: datetime) -> None:
+        """Keep a notification Telegram cannot deliver now (chat not found: the person never
+        opened the bot) out of every claim until `until`, or until they write."""
+        self._check_writable("defer_notification")
+        self._run(
+            "UPDATE outbox SET owner = ?, lease_until = ? WHERE id = ? AND sent_at IS NULL",
+            (DEFERRED, until, notification_id),
+        )
+
+    def wake_notifications(self, user_id: int) -> int:
+        """The person wrote to the bot: their deferred notifications are claimable now."""
+        self._check_writable("wake_notifications")
+        cursor = self._run(
+            "UPDATE outbox SET owner = NULL, lease_until = NULL "
+            "WHERE user_id = ? AND owner = ? AND sent_at IS NULL",
+            (user_id, DEFERRED),
+        )
+        return cursor.rowcount
+
+    def deferred_notifications(self) -> list[int]:
+        """The recipients of notifications kept for later, one id per notification."""
+        rows = self._run(
+            "SELECT user_id FROM outbox WHERE owner = ? AND sent_at IS NULL ORDER BY id",
+            (DEFERRED,),
+        )
+        return [int(row["user_id"]) for row in rows]
 
     def claim_notifications(self, now: datetime, limit: int = 50) -> list[tuple[Notification, str]]:
         """Claim the oldest unsent rows not held by another instance's live lease."""

@@ -10,7 +10,7 @@ that orders rows by insertion (SQLite's `rowid`, PostgreSQL's identity column `s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flows.ports import NumberTaken, VersionConflict
@@ -242,14 +242,10 @@ class SqlTx(RequestsSql, LedgerSql, PrivacySql):
         at = row["at"]
         return None if at is None else instant(at)
 
-    def queue(
-        self,
-        *,
-        stage: Stage | None = None,
-        type_id: str | None = None,
-        flagged: bool | None = None,
-        limit: int = 20,
-    ) -> list[ComplaintRecord]:
+    def _queue_where(
+        self, stage: Stage | None, type_id: str | None, flagged: bool | None
+    ) -> tuple[str, str, list[Any]]:
+        """(source, conditions, values) of the open complaints a queue filter selects."""
         source, conditions = "", [f"c.stage IN ({_OPEN_MARKS})"]
         values: list[Any] = [*_OPEN_STAGES]
         flagged_numbers = (
@@ -271,10 +267,89 @@ class SqlTx(RequestsSql, LedgerSql, PrivacySql):
         if type_id is not None:
             conditions.append("c.type_id = ?")
             values.append(type_id)
+        return source, " AND ".join(conditions), values
+
+    def queue(
+        self,
+        *,
+        stage: Stage | None = None,
+        type_id: str | None = None,
+        flagged: bool | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        now: datetime | None = None,
+    ) -> list[ComplaintRecord]:
+        """Most urgent first: the nearest of the review deadline and (after `now`) the end of
+        the withdrawal window; complaints with neither after them; ties in order of filing."""
+        source, where, values = self._queue_where(stage, type_id, flagged)
+        window = "CASE WHEN c.revocable_until > ? THEN c.revocable_until END"
+        due = (
+            f"CASE WHEN c.review_due_at IS NULL THEN {window} "
+            f"WHEN {window} IS NULL OR c.review_due_at <= {window} THEN c.review_due_at "
+            f"ELSE {window} END"
+        )
+        moment = now or datetime.max.replace(tzinfo=UTC)
+        order = f"({due}) IS NULL, {due}"
         return self._complaints(
-            f"WHERE {' AND '.join(conditions)} ORDER BY c.submitted_at, c.{self.ORDER} LIMIT ?",
-            (*values, limit),
+            f"WHERE {where} ORDER BY {order}, c.submitted_at, c.{self.ORDER} LIMIT ? OFFSET ?",
+            (*values, *[moment] * order.count("?"), limit, offset),
             source,
+        )
+
+    def queue_count(
+        self,
+        *,
+        stage: Stage | None = None,
+        type_id: str | None = None,
+        flagged: bool | None = None,
+    ) -> int:
+        source, where, values = self._queue_where(stage, type_id, flagged)
+        row = self._run(f"SELECT COUNT(*) AS n FROM {source}complaints AS c WHERE {where}", values)
+        return int(row.fetchone()["n"])
+
+    def find_complaints(self, text: str, limit: int = 10) -> list[ComplaintRecord]:
+        """By number (a prefix), the author's user id, the target or the description (case
+        does not matter), newest first."""
+        words = text.strip()
+        like = "%" + _escape_like(words.lower()) + "%"
+        conditions = [
+            "c.number LIKE ? ESCAPE '\\'",
+            "LOWER(c.target) LIKE ? ESCAPE '\\'",
+            "LOWER(c.target_key) LIKE ? ESCAPE '\\'",
+            "LOWER(c.description) LIKE ? ESCAPE '\\'",
+        ]
+        prefix = like[1:].upper()
+        values: list[Any] = [prefix, like, like, like]
+        if words.isdigit() and len(words) <= 18:
+            conditions.append("c.user_id = ?")
+            values.append(int(words))
+        return self._complaints(
+            f"WHERE {' OR '.join(conditions)} "
+            f"ORDER BY c.submitted_at DESC, c.{self.ORDER} DESC LIMIT ?",
+            (*values, limit),
+        )
+
+    def export_batch(
+        self,
+        start: datetime,
+        end: datetime,
+        stage: Stage | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[ComplaintRecord]:
+        """Complaints submitted in [start, end) (of `stage` if given), in (submitted_at, number)
+        order after the `after` key: one batch of an export read without an offset."""
+        conditions = ["c.submitted_at >= ?", "c.submitted_at < ?"]
+        values: list[Any] = [start, end]
+        if stage is not None:
+            conditions.append("c.stage = ?")
+            values.append(stage.value)
+        if after is not None:
+            conditions.append("(c.submitted_at > ? OR (c.submitted_at = ? AND c.number > ?))")
+            values.extend((after[0], after[0], after[1]))
+        return self._complaints(
+            f"WHERE {' AND '.join(conditions)} ORDER BY c.submitted_at, c.number LIMIT ?",
+            (*values, limit),
         )
 
     def appeals_in(self, user_id: int, start: datetime, end: datetime) -> int:
@@ -284,3 +359,8 @@ class SqlTx(RequestsSql, LedgerSql, PrivacySql):
             (user_id, start, end),
         ).fetchone()
         return int(row["n"])
+
+
+def _escape_like(text: str) -> str:
+    """`text` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -163,6 +163,9 @@ def set_my_commands(world: WorldState, params: JSON, files: UploadedFiles) -> bo
             or name != name.lower()
         ):
             raise bad_request("BOT_COMMAND_INVALID")
+    scope = decoded(params, "scope") or {}
+    if scope.get("type") == "chat" and int(scope.get("chat_id", 0)) not in world.users:
+        raise bad_request("chat not found")  # nobody by that id has opened the bot
     world.commands[_commands_key(params)] = list(commands)
     return True
 

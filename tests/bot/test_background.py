@@ -8,7 +8,8 @@ from flows.context import notification
 
 
 async def test_a_refused_notification_does_not_hold_up_the_rest(sim: Simulator) -> None:
-    """A chat Telegram does not know (400) is logged and skipped; the next row is delivered."""
+    """A chat Telegram does not know (400) is kept for later, not dropped; the next row is
+    delivered."""
     alice = sim.user(1001, "Alice", language_code="en")
     await alice.send("/start")
     rt = runtime(sim.app)
@@ -23,7 +24,9 @@ async def test_a_refused_notification_does_not_hold_up_the_rest(sim: Simulator) 
     rt.outbox.kick()
     await sim.run_until_idle()
     alice.assert_last("notify.accepted")
-    assert await rt.store.read(lambda tx: tx.pending_notifications()) == []
+    kept = await rt.store.read(lambda tx: tx.pending_notifications())
+    assert [note.user_id for note, _ in kept] == [424242]
+    assert await rt.store.read(lambda tx: tx.deferred_notifications()) == [424242]
 
 
 async def test_a_blocked_recipient_is_recorded_and_not_retried(sim: Simulator) -> None:

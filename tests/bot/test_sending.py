@@ -11,6 +11,7 @@ import pytest
 from bot.app import runtime
 from bot.simulator import Simulator
 from bot.simulator.actor import Actor
+from tests.conftest import OPERATOR
 from tests.flows.conversations import file_to_review, type_button
 
 
@@ -93,6 +94,7 @@ async def test_a_tap_whose_reply_cannot_be_sent_gets_an_apology_not_a_second_ans
 
 
 async def test_start_up_survives_a_5xx_from_set_my_commands(sim: Simulator) -> None:
+    sim.user(OPERATOR)  # the operator has a chat with the bot: their menu can be set
     sim.world.commands.clear()
     sim.world.fault("setMyCommands", code=500, times=2)
     await sim.restart()  # retried: the menu is published

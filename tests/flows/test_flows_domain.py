@@ -124,6 +124,10 @@ class FakeTx:
     def audit(self, entry: AuditEntry) -> None:
         self.audits.append(entry)
 
+    def audit_log(self, subject: str | None = None, limit: int = 50) -> list[AuditEntry]:
+        found = [e for e in self.audits if subject is None or e.subject == subject]
+        return found[::-1][:limit]
+
     def audit_repeated(self, entry: AuditEntry) -> None:
         self.audits.append(entry)
 

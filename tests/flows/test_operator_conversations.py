@@ -81,8 +81,11 @@ async def test_refusals_repeated_within_a_minute_are_one_audit_row_with_their_co
 # -- the queue and the card --------------------------------------------------------------------
 
 
-async def test_queue_lists_open_complaints_oldest_first_with_filters(sim: Simulator) -> None:
-    """Buttons per complaint (number · type · stage · age); filters by button or argument."""
+async def test_queue_lists_open_complaints_most_urgent_first_with_filters(
+    sim: Simulator,
+) -> None:
+    """Short buttons per complaint (number · stage · time to its deadline), the nearest
+    deadline first; filters on their own screen, by button or argument."""
     user = sim.user(1001, language_code="en")
     first = await file(user, "friend_report")
     await sim.advance(minutes=5)
@@ -91,20 +94,25 @@ async def test_queue_lists_open_complaints_oldest_first_with_filters(sim: Simula
     await op.send("/queue")
     queue = op.assert_last("operator.queue")
     items = [d for d in queue.callback_data if d.startswith("o:open:")]
-    assert items == [f"o:open:{first}", f"o:open:{second}"]
-    assert any(first in label and "5 min" in label for label in queue.labels)
+    assert items == [f"o:open:{first}", f"o:open:{second}"]  # first's review is due sooner
+    assert any(first in label and "1 h 55 min" in label for label in queue.labels)
+    assert max(len(label) for label in queue.labels) <= 40  # a phone's width
     await op.send("/queue payment")
     assert [d for d in op.last.callback_data if d.startswith("o:open:")] == [f"o:open:{second}"]
+    await op.tap(data="o:filters")
+    filters = op.assert_last("operator.filters")
+    assert max(len(row) for row in filters.buttons) <= 3
+    assert max(len(label) for label in filters.labels) <= 16
     await op.tap(data="o:queue:type_friend_report")
     assert [d for d in op.last.callback_data if d.startswith("o:open:")] == [f"o:open:{first}"]
     await op.send("/queue flagged")
     op.assert_last("operator.queue_empty")
     await op.send("/queue manual_review")
     op.assert_last("operator.queue_empty")
-    await op.tap(data="o:queue:all")
-    await op.tap(data=f"o:open:{first}")
+    await op.send("/open " + first)
     await op.tap(data=f"o:pick:{first}")
     await op.tap(data="o:queue:all")
+    await op.tap(data="o:filters")
     await op.tap(data="o:queue:stage_manual_review")
     assert [d for d in op.last.callback_data if d.startswith("o:open:")] == [f"o:open:{first}"]
     await op.send("/queue nonsense")

@@ -587,6 +587,78 @@ async def test_queue(store: Store) -> None:
     assert await numbers(flagged=False, type_id="fraud", limit=1) == ["investigating"]
 
 
+async def test_queue_is_most_urgent_first_and_pages(store: Store) -> None:
+    """Nearest deadline first (review due, or a withdrawal window still open at `now`), then
+    those with none, in order of filing; offset pages reach every row; the count agrees."""
+
+    def due(number: str, at: int, review: int | None, window: int | None) -> ComplaintRecord:
+        made = complaint(number, at=T0 + at * H)
+        return made.model_copy(
+            update={
+                "review_due_at": None if review is None else T0 + review * H,
+                "revocable_until": None if window is None else T0 + window * H,
+            }
+        )
+
+    await insert(
+        store,
+        due("none-early", 0, None, None),
+        due("window-10", 1, None, 10),
+        due("review-5", 2, 5, 30),
+        due("window-past", 3, None, 1),  # closed at `now` (2 h): no longer a deadline
+        due("review-8-window-6", 4, 8, 6),
+    )
+    now = T0 + 2 * H
+
+    async def numbers(**options: Any) -> list[str]:
+        found = await store.read(lambda tx: tx.queue(now=now, **options))
+        return [c.number for c in found]
+
+    everything = ["review-5", "review-8-window-6", "window-10", "none-early", "window-past"]
+    assert await numbers() == everything
+    pages = [await numbers(limit=2, offset=offset) for offset in (0, 2, 4, 6)]
+    assert pages == [everything[:2], everything[2:4], everything[4:], []]
+    assert await store.read(lambda tx: tx.queue_count()) == 5
+    assert await store.read(lambda tx: tx.queue_count(stage=Stage.ACCEPTED)) == 0
+
+
+async def test_find_complaints(store: Store) -> None:
+    await insert(
+        store,
+        complaint("261123-AAAA-0001", user_id=41, target_key="wxid_scammer88", at=T0),
+        complaint("261123-BBBB-0002", user_id=42, target_key="happy_noodles", at=T0 + H),
+    )
+
+    async def found(text: str) -> list[str]:
+        return [c.number for c in await store.read(lambda tx: tx.find_complaints(text))]
+
+    assert await found("261123-aaaa") == ["261123-AAAA-0001"]  # a number's start, any case
+    assert await found("SCAMMER") == ["261123-AAAA-0001"]  # the target, any case
+    assert await found("42") == ["261123-BBBB-0002"]  # the author's id
+    assert await found("money") == ["261123-BBBB-0002", "261123-AAAA-0001"]  # newest first
+    assert await found("100%_sure") == []  # LIKE's wildcards are taken literally
+    assert await found("noodles") == ["261123-BBBB-0002"]
+
+
+async def test_export_batches_read_every_row_once(store: Store) -> None:
+    rows = [complaint(f"C-{n:03}", at=T0 + (n // 3) * H) for n in range(20)]  # ties in time
+    rows[5] = rows[5].model_copy(update={"stage": Stage.ACCEPTED})
+    await insert(store, *rows, complaint("later", at=T0 + 100 * H))
+    seen: list[str] = []
+    after: tuple[datetime, str] | None = None
+    end = T0 + 50 * H
+    while batch := await store.read(partial(_batch, end=end, after=after)):
+        seen += [c.number for c in batch]
+        after = (batch[-1].submitted_at, batch[-1].number)
+    assert seen == [f"C-{n:03}" for n in range(20)]
+    accepted = await store.read(lambda tx: tx.export_batch(T0, end, Stage.ACCEPTED, None, 7))
+    assert [c.number for c in accepted] == ["C-005"]
+
+
+def _batch(tx: Tx, end: datetime, after: tuple[datetime, str] | None) -> list[ComplaintRecord]:
+    return tx.export_batch(T0, end, None, after, 7)
+
+
 async def test_revocation_requests(store: Store) -> None:
     await insert(store, complaint("C-1"), complaint("C-2"), complaint("C-3"))
     materials = (item(1), item(2, EvidenceKind.DOCUMENT))
