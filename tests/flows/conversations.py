@@ -162,6 +162,14 @@ async def give_result(op: Actor, number: str, text: str = RESULT) -> None:
     op.assert_last("operator.card")
 
 
+async def report_loss(op: Actor, number: str) -> None:
+    """From the card: report a loss, and confirm it with the second tap."""
+    await open_card(op, number)
+    await op.tap(data=f"o:loss:{number}")
+    await op.tap(data=f"o:loss_yes:{number}")
+    op.assert_last("operator.card")
+
+
 async def move_to_investigating(op: Actor, number: str) -> None:
     await open_card(op, number)
     for action in ("pick", "accept", "investigate"):

@@ -20,6 +20,7 @@ from tests.flows.conversations import (
     open_card,
     open_detail,
     operator,
+    report_loss,
 )
 
 CATALOG = load_catalog()
@@ -166,9 +167,7 @@ async def test_6b_a_known_loss_points_to_customer_service_for_the_affected_party
     user = sim.user(1001, language_code=language)
     op = await operator(sim)
     number = await file(user)
-    await open_card(op, number)
-    await op.tap(data=f"o:loss:{number}")
-    await op.tap(data=f"o:loss_yes:{number}")
+    await report_loss(op, number)
     await sim.advance(hours=24, minutes=1)
     await open_detail(user, number)
     assert user.label("policy.next.affected_party", number=number) in user.last.text
@@ -209,9 +208,7 @@ async def test_8_the_operator_only_loss_entry_is_not_shown_to_the_user(
     user = sim.user(1001, language_code=language)
     op = await operator(sim)
     number = await file(user)
-    await open_card(op, number)
-    await op.tap(data=f"o:loss:{number}")
-    await op.tap(data=f"o:loss_yes:{number}")
+    await report_loss(op, number)
     await open_detail(user, number)
     loss_line = user.label("timeline.loss_reported", at="", text="").strip(" ·")
     assert loss_line not in user.last.text
